@@ -1,0 +1,62 @@
+#!/usr/bin/env pwsh
+# MantisNative build script. Run: dotnet tool restore; dotnet pwsh build.ps1 <target>
+#   build           Release build of the whole solution
+#   test            build, fetch NVRTC 12.4 for the kernel compile check (best effort), run all tests (TRX in TestResults/)
+#   kernels         compile every kernel with the NVRTC found (mantis kernels compile)
+#   publish-device  self-contained single-file linux-x64 `mantis` + kernels/ in publish/device (for the GPU machine)
+#   bench           run the BenchmarkDotNet suites (pass extra args after the target)
+param(
+    [Parameter(Position = 0)][string]$Target = "build",
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest
+)
+$ErrorActionPreference = "Stop"
+Set-Location $PSScriptRoot
+
+function Invoke-Checked([string]$exe, [string[]]$arguments) {
+    & $exe @arguments
+    if ($LASTEXITCODE -ne 0) { throw "$exe $($arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+# NVRTC 12.4 unpacked from Debian trixie non-free into a cache folder (no system-wide install).
+function Get-Nvrtc {
+    if ($env:MANTIS_NVRTC_PATH -and (Test-Path $env:MANTIS_NVRTC_PATH)) { return $env:MANTIS_NVRTC_PATH }
+    $script = Join-Path $PSScriptRoot "kernels/fetch-nvrtc.sh"
+    if (-not (Test-Path $script)) { return $null }
+    try {
+        $lib = (& bash $script 2>$null | Select-Object -Last 1)
+        if ($LASTEXITCODE -eq 0 -and $lib -and (Test-Path $lib)) { return $lib }
+    } catch { }
+    Write-Warning "NVRTC 12.4 could not be fetched; the kernel compile test will be skipped."
+    return $null
+}
+
+switch ($Target) {
+    "build" { Invoke-Checked dotnet @("build", "MantisNative.sln", "-c", "Release") }
+    "test" {
+        $nvrtc = Get-Nvrtc
+        if ($nvrtc) { $env:MANTIS_NVRTC_PATH = $nvrtc; Write-Host "NVRTC: $nvrtc" }
+        if (Test-Path TestResults) { Remove-Item -Recurse -Force TestResults }
+        Invoke-Checked dotnet (@("test", "tests/MantisNative.Tests/MantisNative.Tests.csproj", "-c", "Release",
+            "--logger", "trx;LogFileName=results.trx", "--logger", "console;verbosity=normal", "--results-directory", "TestResults") + $Rest)
+    }
+    "kernels" {
+        $nvrtc = Get-Nvrtc
+        if ($nvrtc) { $env:MANTIS_NVRTC_PATH = $nvrtc }
+        Invoke-Checked dotnet (@("run", "--project", "src/MantisNative.Cli", "-c", "Release", "--", "kernels", "compile") + $Rest)
+    }
+    "publish-device" {
+        $out = Join-Path $PSScriptRoot "publish/device"
+        if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+        Invoke-Checked dotnet @("publish", "src/MantisNative.Cli/MantisNative.Cli.csproj", "-c", "Release", "-r", "linux-x64",
+            "--self-contained", "-p:PublishSingleFile=true", "-p:PublishTrimmed=true", "-p:InvariantGlobalization=true",
+            "-p:IncludeNativeLibrariesForSelfExtract=true", "-o", $out)
+        Copy-Item -Recurse kernels (Join-Path $out "kernels")
+        $size = (Get-ChildItem -Recurse $out | Measure-Object -Sum Length).Sum / 1MB
+        Write-Host ("published {0} ({1:N1} MB)" -f $out, $size)
+        Invoke-Checked (Join-Path $out "mantis") @("info")
+    }
+    "bench" {
+        Invoke-Checked dotnet (@("run", "--project", "bench/MantisNative.Bench", "-c", "Release", "--") + $Rest)
+    }
+    default { throw "unknown target '$Target' (build | test | kernels | publish-device | bench)" }
+}

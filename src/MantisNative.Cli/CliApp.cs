@@ -1,0 +1,47 @@
+namespace MantisNative.Cli;
+
+/// <summary>Entry point of the `mantis` program: dispatches subcommands and turns user errors into one line.</summary>
+public static class CliApp
+{
+    /// <summary>Each subcommand: name, one-line help, and its runner (takes the arguments after the name).</summary>
+    private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
+    {
+        ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
+    };
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 0 : 0;
+        }
+        var cmd = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (cmd.Run is null)
+        {
+            Console.Error.WriteLine($"mantis: unknown command '{args[0]}' (commands: {string.Join(", ", Commands.Select(c => c.Name))})");
+            return 2;
+        }
+        try
+        {
+            return cmd.Run(args[1..]);
+        }
+        catch (MantisException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void PrintHelp()
+    {
+        Console.WriteLine("mantis — train and run Mantis-style multi-image vision-language models");
+        Console.WriteLine();
+        foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Help}");
+    }
+}

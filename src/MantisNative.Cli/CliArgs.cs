@@ -1,0 +1,70 @@
+namespace MantisNative.Cli;
+
+/// <summary>
+/// A small strict parser for `--name value`, `--flag` and positional arguments.
+/// Every option a command reads must be declared; anything else is an error naming the flag.
+/// </summary>
+public sealed class CliArgs
+{
+    private readonly Dictionary<string, List<string>> _values = new();
+    private readonly HashSet<string> _flags = new();
+    public List<string> Positional { get; } = new();
+    public string Command { get; }
+
+    /// <param name="valueOptions">options that take a value, without the leading dashes</param>
+    /// <param name="flagOptions">switches without a value</param>
+    public CliArgs(string command, IEnumerable<string> args, IEnumerable<string> valueOptions, IEnumerable<string> flagOptions)
+    {
+        Command = command;
+        var takesValue = new HashSet<string>(valueOptions);
+        var isFlag = new HashSet<string>(flagOptions);
+        var list = args.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            var a = list[i];
+            if (a == "--") { Positional.AddRange(list.Skip(i + 1)); break; }
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                var name = a[2..];
+                string? inline = null;
+                int eq = name.IndexOf('=');
+                if (eq >= 0) { inline = name[(eq + 1)..]; name = name[..eq]; }
+                if (takesValue.Contains(name))
+                {
+                    var v = inline ?? (i + 1 < list.Count ? list[++i] : throw new MantisException($"mantis {command}: option --{name} needs a value"));
+                    if (!_values.TryGetValue(name, out var l)) _values[name] = l = new List<string>();
+                    l.Add(v);
+                }
+                else if (isFlag.Contains(name) && inline is null) _flags.Add(name);
+                else
+                {
+                    var known = takesValue.Concat(isFlag).OrderBy(s => s).Select(s => "--" + s);
+                    throw new MantisException($"mantis {command}: unknown option --{name} (known: {string.Join(", ", known)})");
+                }
+            }
+            else Positional.Add(a);
+        }
+    }
+
+    public bool Has(string name) => _flags.Contains(name) || _values.ContainsKey(name);
+    public bool Flag(string name) => _flags.Contains(name);
+    public string? Get(string name) => _values.TryGetValue(name, out var l) ? l[^1] : null;
+    public IReadOnlyList<string> GetAll(string name) => _values.TryGetValue(name, out var l) ? l : Array.Empty<string>();
+    public string Require(string name) => Get(name) ?? throw new MantisException($"mantis {Command}: missing required option --{name}");
+
+    public int GetInt(string name, int fallback)
+    {
+        var s = Get(name);
+        if (s is null) return fallback;
+        return int.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? v : throw new MantisException($"mantis {Command}: --{name} expects an integer, got '{s}'");
+    }
+
+    public double GetDouble(string name, double fallback)
+    {
+        var s = Get(name);
+        if (s is null) return fallback;
+        return double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? v : throw new MantisException($"mantis {Command}: --{name} expects a number, got '{s}'");
+    }
+}

@@ -1,0 +1,3 @@
+using MantisNative.Cli;
+
+return CliApp.Run(args);
