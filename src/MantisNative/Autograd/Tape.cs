@@ -1,0 +1,107 @@
+using MantisNative.Tensors;
+
+namespace MantisNative.Autograd;
+
+/// <summary>
+/// The autograd tape of the current thread. Every differentiable op whose inputs require grad appends one
+/// entry holding its backward; <see cref="Backward(Tensor)"/> walks the entries in reverse, accumulates
+/// <c>.Grad</c> into leaves that require it (until zeroed), frees intermediate gradients as soon as they
+/// are used, and clears the tape. Tensors that do not require grad (frozen parameters) cost no gradient work.
+/// </summary>
+public sealed class Tape
+{
+    [ThreadStatic] private static Tape? _current;
+    [ThreadStatic] private static int _noGradDepth;
+
+    private readonly List<(Tensor Output, Action<Tensor> Backward)> _entries = new();
+
+    /// <summary>The tape ops record onto on this thread.</summary>
+    public static Tape Current => _current ??= new Tape();
+
+    /// <summary>False inside a <see cref="NoGrad"/> scope.</summary>
+    public static bool IsRecording => _noGradDepth == 0;
+
+    /// <summary>Entries recorded and not yet consumed.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>A scope in which ops record nothing (inference, optimizer updates, backward itself).</summary>
+    public static IDisposable NoGrad() => new NoGradScope();
+
+    private sealed class NoGradScope : IDisposable
+    {
+        private bool _done;
+        public NoGradScope() => _noGradDepth++;
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            _noGradDepth--;
+        }
+    }
+
+    /// <summary>Whether an op over these inputs must record its backward.</summary>
+    public static bool Needs(Tensor a) => IsRecording && a.RequiresGrad;
+    public static bool Needs(Tensor a, Tensor? b) => IsRecording && (a.RequiresGrad || (b?.RequiresGrad ?? false));
+    public static bool Needs(Tensor a, Tensor? b, Tensor? c) => IsRecording && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+    public static bool Needs(IEnumerable<Tensor?> inputs) => IsRecording && inputs.Any(t => t?.RequiresGrad ?? false);
+
+    /// <summary>Records <paramref name="backward"/>, called with the output's gradient during backward.</summary>
+    public static void Record(Tensor output, Action<Tensor> backward)
+    {
+        output.RequiresGrad = true;
+        output.IsIntermediate = true;
+        Current._entries.Add((output, backward));
+    }
+
+    /// <summary>Backpropagates from a scalar loss (seed gradient 1).</summary>
+    public static void Backward(Tensor loss)
+    {
+        if (loss.Numel != 1) throw new InvalidOperationException($"Backward needs a scalar loss, got shape {loss.Shape}");
+        using var seed = Tensor.Full(loss.Shape, 1f);
+        Current.Run(loss, seed);
+    }
+
+    /// <summary>Backpropagates from <paramref name="output"/> seeded with <paramref name="outputGrad"/>.</summary>
+    public static void Backward(Tensor output, Tensor outputGrad) => Current.Run(output, outputGrad);
+
+    private void Run(Tensor output, Tensor seed)
+    {
+        if (!output.RequiresGrad) { Clear(); return; }
+        output.AccumulateGrad(seed);
+        using (NoGrad())
+        {
+            for (int i = _entries.Count - 1; i >= 0; i--)
+            {
+                var (o, back) = _entries[i];
+                _entries.RemoveAt(i);
+                if (o.Grad is null) continue;
+                var g = o.Grad;
+                back(g);
+                if (o.IsIntermediate)
+                {
+                    o.Grad = null;
+                    g.Dispose();
+                }
+            }
+        }
+        Clear();
+    }
+
+    /// <summary>Forgets every recorded entry (for a forward pass whose backward is not wanted).</summary>
+    public void Clear() => _entries.Clear();
+
+    /// <summary>Runs <paramref name="body"/> with a fresh tape as the current one (used by checkpointing).</summary>
+    internal static T WithTape<T>(Tape tape, Func<T> body)
+    {
+        var saved = _current;
+        var savedDepth = _noGradDepth;
+        _current = tape;
+        _noGradDepth = 0;
+        try { return body(); }
+        finally
+        {
+            _current = saved;
+            _noGradDepth = savedDepth;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using MantisNative.Autograd;
+using MantisNative.Backends.Cpu;
+using MantisNative.Tensors;
+using NUnit.Framework;
+using static MantisNative.Tests.Ops.GradCheck;
+
+namespace MantisNative.Tests.Ops;
+
+public class AttentionOpTests
+{
+    /// <summary>Naive softmax(QK^T * scale + mask) V in double.</summary>
+    private static double[] Naive(double[] q, double[] k, double[] v, int B, int H, int Hkv, int T, int S, int D, bool causal, bool[]? valid)
+    {
+        var o = new double[B * H * T * D];
+        double scale = 1 / Math.Sqrt(D);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++)
+            {
+                int hk = h / (H / Hkv);
+                for (int i = 0; i < T; i++)
+                {
+                    var s = new double[S];
+                    double m = double.NegativeInfinity;
+                    for (int j = 0; j < S; j++)
+                    {
+                        bool ok = (!causal || j <= i + S - T) && (valid is null || valid[b * S + j]);
+                        if (!ok) { s[j] = double.NegativeInfinity; continue; }
+                        double dot = 0;
+                        for (int d = 0; d < D; d++) dot += q[((b * H + h) * T + i) * D + d] * k[((b * Hkv + hk) * S + j) * D + d];
+                        s[j] = dot * scale;
+                        m = Math.Max(m, s[j]);
+                    }
+                    if (double.IsNegativeInfinity(m)) continue;
+                    double z = s.Where(x => !double.IsNegativeInfinity(x)).Sum(x => Math.Exp(x - m));
+                    for (int j = 0; j < S; j++)
+                    {
+                        if (double.IsNegativeInfinity(s[j])) continue;
+                        double p = Math.Exp(s[j] - m) / z;
+                        for (int d = 0; d < D; d++) o[((b * H + h) * T + i) * D + d] += p * v[((b * Hkv + hk) * S + j) * D + d];
+                    }
+                }
+            }
+        return o;
+    }
+
+    [TestCase(true, false, 4, 2, 5, 5)]    // causal, grouped-query
+    [TestCase(false, false, 2, 2, 4, 6)]   // bidirectional, cross lengths
+    [TestCase(true, true, 4, 1, 6, 6)]     // causal + GQA (4:1) + padding
+    [TestCase(true, true, 2, 2, 3, 7)]     // queries are the last T of S (KV-cache decode step) + padding
+    [TestCase(false, true, 3, 1, 70, 70)]  // more keys than one 64-key block, bidirectional + padding
+    public void AttentionMatchesNaive(bool causal, bool padded, int H, int Hkv, int T, int S)
+    {
+        int B = 2, D = 8;
+        var rng = new Rng(13);
+        var q = RandomValues(rng, B * H * T * D);
+        var k = RandomValues(rng, B * Hkv * S * D);
+        var v = RandomValues(rng, B * Hkv * S * D);
+        bool[]? valid = null;
+        if (padded)
+        {
+            valid = new bool[B * S];
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < S; j++) valid[b * S + j] = b == 0 ? j >= 1 : j < S - 2; // left pad row 0, right pad row 1
+        }
+        bool bigCase = T * S > 1000; // finite differences over every element are slow for the big case: check forward only
+        Check(t => Autograd.Ops.Attention(t[0], t[1], t[2], causal, valid),
+            d => Naive(d[0], d[1], d[2], B, H, Hkv, T, S, D, causal, valid),
+            new[] { q, k, v }, new[] { new Shape(B, H, T, D), new Shape(B, Hkv, S, D), new Shape(B, Hkv, S, D) },
+            differentiable: bigCase ? new[] { false, false, false } : null);
+    }
+
+    [Test]
+    public void RopeMatchesReferenceWithLlama3Scaling()
+    {
+        int tokens = 5, heads = 2, dim = 8;
+        var inv = Rope.ApplyLlama3Scaling(Rope.InverseFrequencies(dim, 500000), 8, 1, 4, 16);
+        var positions = new[] { 0, 3, 7, 100, 2000 };
+        var (cos, sin) = Rope.Tables(inv, positions);
+        var rng = new Rng(14);
+        var x = RandomValues(rng, tokens * heads * dim);
+        Check(t => Autograd.Ops.Rope(t[0], cos, sin), d =>
+        {
+            var y = new double[x.Length];
+            int half = dim / 2;
+            for (int t = 0; t < tokens; t++)
+                for (int h = 0; h < heads; h++)
+                    for (int i = 0; i < dim; i++)
+                    {
+                        double angle = (float)(inv[i % half] * (float)positions[t]); // float32 angle, as transformers computes it
+                        double xi = d[0][(t * heads + h) * dim + i];
+                        double rot = i < half ? -d[0][(t * heads + h) * dim + i + half] : d[0][(t * heads + h) * dim + i - half];
+                        y[(t * heads + h) * dim + i] = xi * Math.Cos(angle) + rot * Math.Sin(angle);
+                    }
+            return y;
+        }, new[] { x }, new[] { new Shape(tokens, heads, dim) });
+    }
+
+    [Test]
+    public void Llama3ScalingKeepsHighFrequenciesAndDividesLowOnes()
+    {
+        var inv = Rope.InverseFrequencies(128, 500000);
+        var scaled = Rope.ApplyLlama3Scaling(inv, 8, 1, 4, 8192);
+        Assert.That(scaled[0], Is.EqualTo(inv[0]), "short wavelengths unchanged");
+        Assert.That(scaled[^1], Is.EqualTo(inv[^1] / 8f).Within(1e-12), "long wavelengths divided by factor");
+        Assert.That(inv[1], Is.EqualTo((float)(1 / Math.Pow(500000, 2.0 / 128))).Within(1e-12));
+    }
+}
