@@ -1,0 +1,62 @@
+using MantisNative.Models;
+using MantisNative.Models.Config;
+using MantisNative.Nn;
+using MantisNative.Tensors;
+
+namespace MantisNative.IO;
+
+/// <summary>A tensor kept as raw bytes because no module uses it (written back on save).</summary>
+public sealed record PassthroughTensor(string Name, DType DType, long[] Shape, byte[] Data);
+
+/// <summary>Loads a Mantis / LLaVA model from a Hugging Face folder and saves one back (config.json + safetensors).</summary>
+public static class ModelFiles
+{
+    /// <summary>Loads config.json and the weights (single file or sharded) of <paramref name="folder"/>.</summary>
+    public static LoadedModel Load(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
+        var config = LlavaConfig.Load(folder);
+        using var source = Checkpoint.OpenWithLegacyNames(folder);
+        var weights = new CheckpointWeights(source);
+        var model = new MantisModel(config, weights, weights.DTypeOf);
+        var extras = weights.Unused.Select(n =>
+        {
+            var info = source.GetInfo(n);
+            return new PassthroughTensor(CheckpointNames.ToLegacy(n), info.DType, info.Shape, source.GetBytes(n).ToArray());
+        }).ToList();
+        return new LoadedModel(model, extras, folder);
+    }
+
+    /// <summary>
+    /// Writes config.json and model.safetensors (legacy names, each tensor in its checkpoint dtype; bf16 rounds to
+    /// nearest even, so values that came from bf16 go back bit-exact). Files appear atomically.
+    /// </summary>
+    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0)
+    {
+        try { Directory.CreateDirectory(folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MantisException($"{folder}: cannot create the output folder: {e.Message}");
+        }
+        var writer = new SafetensorsWriter();
+        writer.Metadata["format"] = "pt";
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var p in model.Parameters.All)
+        {
+            if (!seen.Add(p.Tensor)) continue; // tied lm_head: saved once, as transformers does
+            var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
+            writer.AddFloat32(p.Name, shape, p.Tensor.Span.ToArray(), p.SaveAs);
+        }
+        foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
+        if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);
+        else writer.Save(Path.Combine(folder, Checkpoint.SingleFileName));
+        model.Config.Save(Path.Combine(folder, LlavaConfig.FileName));
+    }
+}
+
+/// <summary>A model loaded from a folder together with the checkpoint tensors it does not use.</summary>
+public sealed record LoadedModel(MantisModel Model, IReadOnlyList<PassthroughTensor> Extras, string Folder) : IDisposable
+{
+    public void Save(string folder, long maxShardBytes = 0) => ModelFiles.Save(Model, folder, Extras, maxShardBytes);
+    public void Dispose() => Model.Dispose();
+}

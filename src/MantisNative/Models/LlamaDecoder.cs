@@ -1,0 +1,126 @@
+using MantisNative.Autograd;
+using MantisNative.Backends.Cpu;
+using MantisNative.Models.Config;
+using MantisNative.Nn;
+using MantisNative.Tensors;
+
+namespace MantisNative.Models;
+
+/// <summary>One Llama decoder layer: RMSNorm, grouped-query attention with RoPE, RMSNorm, SwiGLU MLP.</summary>
+public sealed class LlamaLayer
+{
+    private readonly RmsNormLayer _inNorm, _postNorm;
+    private readonly Linear _q, _k, _v, _o, _gate, _up, _down;
+    private readonly LlamaConfig _c;
+
+    public LlamaLayer(ParameterStore ps, string prefix, LlamaConfig c)
+    {
+        _c = c;
+        int d = c.HiddenSize, hd = c.HeadDim;
+        _inNorm = new RmsNormLayer(ps, prefix + ".input_layernorm", d, c.RmsNormEps);
+        _q = new Linear(ps, prefix + ".self_attn.q_proj", d, c.NumAttentionHeads * hd, c.AttentionBias);
+        _k = new Linear(ps, prefix + ".self_attn.k_proj", d, c.NumKeyValueHeads * hd, c.AttentionBias);
+        _v = new Linear(ps, prefix + ".self_attn.v_proj", d, c.NumKeyValueHeads * hd, c.AttentionBias);
+        _o = new Linear(ps, prefix + ".self_attn.o_proj", c.NumAttentionHeads * hd, d, c.AttentionBias);
+        _postNorm = new RmsNormLayer(ps, prefix + ".post_attention_layernorm", d, c.RmsNormEps);
+        _gate = new Linear(ps, prefix + ".mlp.gate_proj", d, c.IntermediateSize, c.MlpBias);
+        _up = new Linear(ps, prefix + ".mlp.up_proj", d, c.IntermediateSize, c.MlpBias);
+        _down = new Linear(ps, prefix + ".mlp.down_proj", c.IntermediateSize, d, c.MlpBias);
+    }
+
+    /// <param name="x">[B, T, hidden]</param>
+    /// <param name="cos">RoPE tables for the B*T new tokens</param>
+    /// <param name="keyValid">[B, S] validity of every key (cached + new), or null</param>
+    /// <param name="cache">this layer's slot of the KV cache, extended in place; null when not caching</param>
+    public Tensor Forward(Tensor x, float[] cos, float[] sin, bool[]? keyValid, KvCache? cache, int layerIndex)
+    {
+        int b = x.Dim(0), t = x.Dim(1), hd = _c.HeadDim;
+        var h = _inNorm.Forward(x);
+        var q = Ops.Reshape(_q.Forward(h), b, t, _c.NumAttentionHeads, hd);
+        var k = Ops.Reshape(_k.Forward(h), b, t, _c.NumKeyValueHeads, hd);
+        var v = Ops.Reshape(_v.Forward(h), b, t, _c.NumKeyValueHeads, hd);
+        q = Ops.Permute(Ops.Rope(q, cos, sin), 0, 2, 1, 3);
+        k = Ops.Permute(Ops.Rope(k, cos, sin), 0, 2, 1, 3);
+        v = Ops.Permute(v, 0, 2, 1, 3);
+        if (cache is not null)
+        {
+            if (cache.Keys[layerIndex] is { } pk)
+            {
+                k = Ops.Concat(new[] { pk, k }, 2);
+                v = Ops.Concat(new[] { cache.Values[layerIndex]!, v }, 2);
+                pk.Dispose();
+                cache.Values[layerIndex]!.Dispose();
+            }
+            cache.Keys[layerIndex] = k;
+            cache.Values[layerIndex] = v;
+        }
+        var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal: true, keyValid)));
+        x = Ops.Add(x, a);
+        h = _postNorm.Forward(x);
+        var m = _down.Forward(Ops.SwiGlu(_gate.Forward(h), _up.Forward(h)));
+        return Ops.Add(x, m);
+    }
+}
+
+/// <summary>The Llama language model: embed_tokens, layers, final norm, lm_head (or tied to the embeddings).</summary>
+public sealed class LlamaDecoder
+{
+    private const string Prefix = "language_model.model";
+    public LlamaConfig Config { get; }
+    public Tensor EmbedTokens { get; }
+    public Tensor LmHead { get; }
+    private readonly LlamaLayer[] _layers;
+    private readonly RmsNormLayer _norm;
+    private readonly float[] _invFreq;
+
+    /// <summary>Run each layer as a checkpointed block during training (less memory, one extra forward).</summary>
+    public bool GradientCheckpointing { get; set; }
+
+    public int LayerCount => _layers.Length;
+
+    public LlamaDecoder(ParameterStore ps, LlamaConfig c)
+    {
+        Config = c;
+        EmbedTokens = ps.Take($"{Prefix}.embed_tokens.weight", WeightRole.Embedding, c.VocabSize, c.HiddenSize);
+        _layers = new LlamaLayer[c.NumHiddenLayers];
+        for (int i = 0; i < _layers.Length; i++) _layers[i] = new LlamaLayer(ps, $"{Prefix}.layers.{i}", c);
+        _norm = new RmsNormLayer(ps, $"{Prefix}.norm", c.HiddenSize, c.RmsNormEps);
+        LmHead = c.TieWordEmbeddings ? EmbedTokens : ps.Take("language_model.lm_head.weight", WeightRole.Matrix, c.VocabSize, c.HiddenSize);
+        var inv = Rope.InverseFrequencies(c.HeadDim, c.RopeTheta);
+        if (c.RopeScaling is { } s)
+        {
+            inv = s.Type switch
+            {
+                RopeScalingType.Llama3 => Rope.ApplyLlama3Scaling(inv, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositionEmbeddings),
+                RopeScalingType.Linear => inv.Select(f => f / (float)s.Factor).ToArray(),
+                _ => throw new MantisException($"rope_scaling type {s.Type} is not supported"),
+            };
+        }
+        _invFreq = inv;
+    }
+
+    /// <summary>
+    /// Runs the layers over embeddings [B, T, hidden] at the given positions ([B*T]); returns the final-norm
+    /// hidden states [B, T, hidden]. <paramref name="hiddenStates"/> collects every layer's input and the final output if given.
+    /// </summary>
+    public Tensor Forward(Tensor embeds, int[] positions, bool[]? keyValid, KvCache? cache = null, List<Tensor>? hiddenStates = null)
+    {
+        var (cos, sin) = Rope.Tables(_invFreq, positions);
+        var h = embeds;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            hiddenStates?.Add(h);
+            var layer = _layers[i];
+            int li = i;
+            h = GradientCheckpointing && cache is null && Tape.IsRecording
+                ? Checkpoint.Run(xs => layer.Forward(xs[0], cos, sin, keyValid, null, li), h)
+                : layer.Forward(h, cos, sin, keyValid, cache, i);
+        }
+        h = _norm.Forward(h);
+        hiddenStates?.Add(h);
+        return h;
+    }
+
+    /// <summary>Logits [..., vocab] of hidden states [..., hidden].</summary>
+    public Tensor Logits(Tensor hidden) => Ops.Linear(hidden, LmHead);
+}

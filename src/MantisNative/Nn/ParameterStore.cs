@@ -1,0 +1,47 @@
+using MantisNative.Tensors;
+
+namespace MantisNative.Nn;
+
+/// <summary>One named parameter: the tensor, the model part it belongs to, the dtype it is saved as.</summary>
+public sealed record Parameter(string Name, Tensor Tensor, ModelPart Part, DType SaveAs);
+
+/// <summary>
+/// Every parameter of a model in creation order, taken from an <see cref="IWeightProvider"/>.
+/// Remembers each weight's checkpoint dtype so that a save writes the same dtypes back.
+/// </summary>
+public sealed class ParameterStore : IDisposable
+{
+    private readonly List<Parameter> _list = new();
+    private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
+    private readonly IWeightProvider _provider;
+    private readonly Func<string, DType> _saveDtype;
+
+    public ParameterStore(IWeightProvider provider, Func<string, DType> saveDtype)
+    {
+        _provider = provider;
+        _saveDtype = saveDtype;
+    }
+
+    /// <summary>The model part that parameters created next belong to.</summary>
+    public ModelPart CurrentPart { get; set; }
+
+    public IReadOnlyList<Parameter> All => _list;
+
+    public Tensor Take(string name, WeightRole role, params int[] shape)
+    {
+        var t = _provider.Get(name, shape, role);
+        t.Name = name;
+        var p = new Parameter(name, t, CurrentPart, _saveDtype(name));
+        if (!_byName.TryAdd(name, p)) throw new InvalidOperationException($"parameter {name} created twice");
+        _list.Add(p);
+        return t;
+    }
+
+    public Parameter this[string name] => _byName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"no parameter named {name}");
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    public void Dispose()
+    {
+        foreach (var p in _list) p.Tensor.Dispose();
+    }
+}
