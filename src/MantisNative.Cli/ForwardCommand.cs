@@ -1,0 +1,66 @@
+using MantisNative.Autograd;
+using MantisNative.IO;
+using MantisNative.Tensors;
+
+namespace MantisNative.Cli;
+
+/// <summary>
+/// `mantis forward --model DIR --inputs FILE.safetensors --output FILE.safetensors [--grads] [--train-vision]`:
+/// runs the model on input_ids / pixel_values / labels (attention_mask optional) and writes logits, loss,
+/// image_features and, with --grads, grad.&lt;name&gt; of every trainable parameter. For comparing with a PyTorch dump.
+/// </summary>
+public static class ForwardCommand
+{
+    public static int Run(string[] argv)
+    {
+        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output" }, new[] { "grads", "train-vision" });
+        string modelDir = a.Require("model"), inputs = a.Require("inputs"), output = a.Require("output");
+        if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
+        OutputPath.EnsureWritable(output);
+
+        using var loaded = ModelFiles.Load(modelDir);
+        var model = loaded.Model;
+        model.SetTrainable(vision: a.Flag("train-vision"), projector: true, language: true);
+        using var src = SafetensorsFile.Open(inputs);
+        if (!src.Contains("input_ids")) throw new MantisException($"{inputs}: no tensor named 'input_ids'");
+        var idsInfo = src.GetInfo("input_ids");
+        int batch = idsInfo.Rank == 2 ? (int)idsInfo.Dim(0) : 1;
+        var ids = src.ReadInt32("input_ids");
+        int[]? labels = src.Contains("labels") ? src.ReadInt32("labels") : null;
+        bool[]? mask = src.Contains("attention_mask") ? src.ReadInt32("attention_mask").Select(m => m != 0).ToArray() : null;
+        Tensor? pixels = null;
+        if (src.Contains("pixel_values"))
+        {
+            var info = src.GetInfo("pixel_values");
+            pixels = Tensor.FromSpan(src.ReadFloat32("pixel_values"), new Shape(info.ShapeSpan.ToArray().Select(d => (int)d).ToArray()));
+        }
+        bool grads = a.Flag("grads");
+        if (grads && labels is null) throw new MantisException($"mantis forward: --grads needs 'labels' in {inputs}");
+
+        var outWriter = new SafetensorsWriter();
+        using (grads ? null : Tape.NoGrad())
+        {
+            var result = model.Forward(ids, batch, pixels, labels, mask);
+            Add(outWriter, "logits", result.Logits);
+            if (result.ImageFeatures is not null) Add(outWriter, "image_features", result.ImageFeatures);
+            if (result.Loss is not null)
+            {
+                outWriter.AddFloat32("loss", Array.Empty<long>(), new[] { result.Loss.Item() });
+                if (grads)
+                {
+                    Tape.Backward(result.Loss);
+                    foreach (var p in model.TrainableParameters)
+                        if (p.Tensor.Grad is not null) Add(outWriter, "grad." + p.Name, p.Tensor.Grad);
+                }
+            }
+            Console.WriteLine($"logits {result.Logits.Shape}" + (result.Loss is null ? "" : $", loss {result.Loss.Item():G9}"));
+        }
+        pixels?.Dispose();
+        outWriter.Save(output);
+        Console.WriteLine($"wrote {output} ({outWriter.Count} tensors)");
+        return 0;
+    }
+
+    private static void Add(SafetensorsWriter w, string name, Tensor t) =>
+        w.AddFloat32(name, t.Shape.ToArray().Select(d => (long)d).ToArray(), t.ToArray());
+}
