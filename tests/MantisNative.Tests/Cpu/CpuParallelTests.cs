@@ -17,6 +17,19 @@ public class CpuParallelTests
         Assert.That(hits, Is.All.EqualTo(1));
     }
 
+    /// <summary>Many back-to-back fork-joins: For must not return while a worker is still inside the body.</summary>
+    [Test]
+    public void ForReturnsOnlyAfterEveryIndexRan()
+    {
+        var hits = new int[16];
+        for (int round = 1; round <= 3000; round++)
+        {
+            CpuParallel.For(hits.Length, i => { if (i % 5 == 0) Thread.SpinWait(20); hits[i]++; });
+            for (int i = 0; i < hits.Length; i++)
+                if (hits[i] != round) Assert.Fail($"round {round}: index {i} ran {hits[i]} times when For returned");
+        }
+    }
+
     [Test]
     public void ForRangeCoversTheRange()
     {

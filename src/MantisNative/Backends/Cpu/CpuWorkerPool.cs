@@ -43,18 +43,20 @@ internal static class CpuWorkerPool
             _error = null;
             int helpers = threads - 1;
             _pending = helpers;
-            Done.Reset();
             Wake.Release(helpers); // full fence: the job fields above are visible to woken workers
 
             _inRegion = true;
             try { Drain(body, count); }
             finally { _inRegion = false; }
 
-            if (Volatile.Read(ref _pending) != 0)
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) != 0 && !spin.NextSpinWillYield) spin.SpinOnce(-1);
+            // _pending is the truth, the event only a wake-up: a worker of the previous job can be preempted
+            // between its decrement and its Set, so a Set may arrive late, during this job.
+            while (Volatile.Read(ref _pending) != 0)
             {
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0 && !spin.NextSpinWillYield) spin.SpinOnce(-1);
-                if (Volatile.Read(ref _pending) != 0) Done.Wait();
+                Done.Wait();
+                Done.Reset();
             }
             _body = null;
             if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();

@@ -23,6 +23,15 @@ internal static unsafe class GemmPacking
             {
                 // A is stored k x m: each k step of the panel is mr contiguous floats.
                 float* src = a + (nint)p0 * lda + i0 + ip;
+                if (mr == 12 && MR == 12 && Avx.IsSupported)
+                {
+                    for (int p = 0; p < kc; p++, src += lda)
+                    {
+                        Avx.Store(dst + (nint)p * 12, Avx.LoadVector256(src));
+                        Sse.Store(dst + (nint)p * 12 + 8, Sse.LoadVector128(src + 8));
+                    }
+                    continue;
+                }
                 for (int p = 0; p < kc; p++, src += lda)
                 {
                     float* d = dst + (nint)p * MR;
@@ -30,6 +39,19 @@ internal static unsafe class GemmPacking
                     for (; i < mr; i++) d[i] = src[i];
                     for (; i < MR; i++) d[i] = 0f;
                 }
+            }
+            else if (mr == 12 && MR == 12 && Avx.IsSupported)
+            {
+                // A is stored m x k and the panel wants it k-major: 8 x 8 and 4 x 8 register transposes.
+                float* src = a + (nint)(i0 + ip) * lda + p0;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    Transpose8x8(src + p, lda, dst + (nint)p * 12, 12);
+                    Transpose4x8(src + 8 * lda + p, lda, dst + (nint)p * 12 + 8, 12);
+                }
+                for (; p < kc; p++)
+                    for (int i = 0; i < 12; i++) dst[(nint)p * 12 + i] = src[i * lda + p];
             }
             else
             {
@@ -100,6 +122,22 @@ internal static unsafe class GemmPacking
         }
         for (int j = nr; j < NR; j++)
             for (int q = p; q < kc; q++) d[(nint)q * NR + j] = 0f;
+    }
+
+    /// <summary>dst[c * ldd + r] = src[r * lds + c] for a 4-row x 8-column block (four floats per output row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x8(float* s, nint lds, float* d, nint ldd)
+    {
+        var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + lds);
+        var r2 = Avx.LoadVector256(s + 2 * lds); var r3 = Avx.LoadVector256(s + 3 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Sse.Store(d, u0.GetLower()); Sse.Store(d + 4 * ldd, u0.GetUpper());
+        Sse.Store(d + ldd, u1.GetLower()); Sse.Store(d + 5 * ldd, u1.GetUpper());
+        Sse.Store(d + 2 * ldd, u2.GetLower()); Sse.Store(d + 6 * ldd, u2.GetUpper());
+        Sse.Store(d + 3 * ldd, u3.GetLower()); Sse.Store(d + 7 * ldd, u3.GetUpper());
     }
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (the classic unpack/shuffle/permute sequence).</summary>
