@@ -1,3 +1,8 @@
 using BenchmarkDotNet.Running;
+using MantisNative.Bench;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `gemm-quick [--threads T] [--reps N] [shape filter...]`: Stopwatch side-by-side table.
+// Anything else goes to BenchmarkDotNet (e.g. `--filter *Gemm*`).
+if (args.Length > 0 && args[0] == "gemm-quick") return GemmQuick.Run(args[1..]);
+if (args.Length > 0 && args[0] == "gemm-kernel") return KernelProbe.Run(args[1..]);
+return BenchRunner.Run(args);
