@@ -200,6 +200,9 @@ public sealed class ByteLevelBpeTokenizer
         return ByteLevelAlphabet.DecodeToken(token);
     }
 
+    /// <summary>Writes this tokenizer (run-time added tokens included) as an HF tokenizer.json.</summary>
+    public void Save(string path) => TokenizerJsonWriter.Write(this, path);
+
     /// <summary>transformers' clean_up_tokenization.</summary>
     public static string CleanUp(string text) => text
         .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",")

@@ -25,8 +25,8 @@ public sealed class PreTokenizer
     /// <summary>ByteLevel add_prefix_space: a space is put before text that does not start with one.</summary>
     public bool AddPrefixSpace { get; }
 
-    /// <summary>The regex sources of the steps, in order (for saving and for display).</summary>
-    public IReadOnlyList<string> Patterns => _steps.Select(s => s.Source).ToArray();
+    /// <summary>The regex split steps in order (for saving and for display).</summary>
+    public IReadOnlyList<(string Pattern, SplitBehavior Behavior)> Steps => _steps.Select(s => (s.Source, s.Behavior)).ToArray();
 
     public PreTokenizer(IEnumerable<(string Pattern, SplitBehavior Behavior)> steps, bool addPrefixSpace)
     {
@@ -44,6 +44,41 @@ public sealed class PreTokenizer
     /// as (start, length) ranges of <paramref name="text"/>. Empty pieces are dropped (HF drops them too).
     /// </summary>
     public void Split(string text, int start, int length, List<(int Start, int Length)> pieces)
+    {
+        if (text.AsSpan(start, length).IndexOfAnyInRange('\uD800', '\uDFFF') >= 0)
+            SplitCodePoints(text, start, length, pieces);
+        else
+            SplitCore(text, start, length, pieces);
+    }
+
+    /// <summary>
+    /// .NET regexes see UTF-16 units, so a letter or emoji outside the BMP would be two "other" characters and
+    /// could even be cut in half, while HF's regex engine sees one code point. So each surrogate pair is
+    /// replaced by one BMP character of the same Unicode category, the regex runs on that, and the pieces
+    /// are mapped back to the original text.
+    /// </summary>
+    private void SplitCodePoints(string text, int start, int length, List<(int Start, int Length)> pieces)
+    {
+        var compact = new System.Text.StringBuilder(length);
+        var origin = new List<int>(length + 1); // origin[k] = index in text of compact char k
+        for (int i = start; i < start + length;)
+        {
+            origin.Add(i);
+            if (char.IsHighSurrogate(text[i]) && i + 1 < start + length && char.IsLowSurrogate(text[i + 1]))
+            {
+                compact.Append(CategoryStandIns.For(System.Text.Rune.GetUnicodeCategory(new System.Text.Rune(text[i], text[i + 1]))));
+                i += 2;
+            }
+            else compact.Append(text[i++]);
+        }
+        origin.Add(start + length);
+        var local = new List<(int Start, int Length)>();
+        var c = compact.ToString();
+        SplitCore(c, 0, c.Length, local);
+        foreach (var (s, l) in local) pieces.Add((origin[s], origin[s + l] - origin[s]));
+    }
+
+    private void SplitCore(string text, int start, int length, List<(int Start, int Length)> pieces)
     {
         int first = pieces.Count;
         pieces.Add((start, length));
