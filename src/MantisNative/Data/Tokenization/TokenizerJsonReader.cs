@@ -23,6 +23,9 @@ public static class TokenizerJsonReader
         {
             var root = doc.RootElement;
             var model = Prop(root, "model", path) ?? throw new MantisException($"{path}: no \"model\" section");
+            // The model type first: the clearest message for a tokenizer of another kind (WordPiece, Unigram).
+            if (model.TryGetProperty("type", out var mt) && mt.GetString() != "BPE")
+                throw new MantisException($"{path}: model.type is '{mt.GetString()}'; only byte-level BPE is supported");
             var added = ReadAddedTokens(root, path);
             CheckNormalizer(root, path);
             var pre = ReadPreTokenizer(Prop(root, "pre_tokenizer", path), path);
