@@ -11,10 +11,11 @@ namespace MantisNative.Data.Images;
 /// <remarks>
 /// Pixels are requested as unpremultiplied RGBA8888 with no destination colour space: Skia would otherwise
 /// premultiply by alpha (changing RGB wherever alpha &lt; 255) and could apply an embedded ICC profile, and
-/// PIL does neither. Known differences from PIL: 16-bit PNGs are reduced to 8 bits by Skia (PIL keeps the
-/// high byte of 16-bit RGB, which can differ by one level, and clips 16-bit grayscale "I" values to 255 instead
-/// of scaling them); GIF pixels whose palette index is the transparent one come out as Skia writes them
-/// (transparent black) where PIL gives that palette entry's colour.
+/// PIL does neither. 16-bit PNGs keep the high byte of each sample, as PIL does for 16-bit RGB(A).
+/// Known differences from PIL 9.4 (none of them met by the reference fixtures): a 16-bit grayscale PNG is PIL
+/// mode "I", whose convert("RGB") clips values to 255 instead of taking the high byte; GIF pixels with the
+/// transparent palette index come out black (Skia fills them with 0) where PIL gives that entry's colour;
+/// JPEG/WebP decoding goes through Skia's libjpeg-turbo/libwebp builds, which may round differently from PIL's.
 /// </remarks>
 public static class ImageDecoder
 {
