@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using MantisNative.Backends.Cpu;
 
 namespace MantisNative.Data.Images;
@@ -45,7 +46,7 @@ public static class PilResize
         return current;
     }
 
-    private static RgbImage Horizontal(RgbImage src, ResampleCoefficients c, int firstRow, int rows)
+    private static unsafe RgbImage Horizontal(RgbImage src, ResampleCoefficients c, int firstRow, int rows)
     {
         int outW = c.OutSize, inW = src.Width;
         var dst = new RgbImage(outW, rows);
@@ -55,33 +56,38 @@ public static class PilResize
 
         CpuParallel.ForRange(rows, 16, (r0, r1) =>
         {
-            for (int r = r0; r < r1; r++)
+            // Pointers: the tap loop is the hot spot and bounds checks would double its cost.
+            fixed (byte* sp = s, dp = d)
+            fixed (int* wp = weights)
             {
-                int srcRow = (firstRow + r) * inW * 3;
-                int dstRow = r * outW * 3;
-                for (int xx = 0; xx < outW; xx++)
+                for (int r = r0; r < r1; r++)
                 {
-                    int ss0 = Half, ss1 = Half, ss2 = Half;
-                    int p = srcRow + start[xx] * 3;
-                    int kb = xx * ksize, n = counts[xx];
-                    for (int x = 0; x < n; x++, p += 3)
+                    byte* srcRow = sp + (long)(firstRow + r) * inW * 3;
+                    byte* o = dp + (long)r * outW * 3;
+                    for (int xx = 0; xx < outW; xx++, o += 3)
                     {
-                        int k = weights[kb + x];
-                        ss0 += s[p] * k;
-                        ss1 += s[p + 1] * k;
-                        ss2 += s[p + 2] * k;
+                        int ss0 = Half, ss1 = Half, ss2 = Half;
+                        byte* q = srcRow + start[xx] * 3;
+                        int* k = wp + xx * ksize;
+                        int n = counts[xx];
+                        for (int x = 0; x < n; x++, q += 3)
+                        {
+                            int kx = k[x];
+                            ss0 += q[0] * kx;
+                            ss1 += q[1] * kx;
+                            ss2 += q[2] * kx;
+                        }
+                        o[0] = Clip8(ss0);
+                        o[1] = Clip8(ss1);
+                        o[2] = Clip8(ss2);
                     }
-                    int o = dstRow + xx * 3;
-                    d[o] = Clip8(ss0);
-                    d[o + 1] = Clip8(ss1);
-                    d[o + 2] = Clip8(ss2);
                 }
             }
         });
         return dst;
     }
 
-    private static RgbImage Vertical(RgbImage src, ResampleCoefficients c, int rowOffset)
+    private static unsafe RgbImage Vertical(RgbImage src, ResampleCoefficients c, int rowOffset)
     {
         int outH = c.OutSize, w = src.Width, stride = w * 3;
         var dst = new RgbImage(w, outH);
@@ -91,24 +97,47 @@ public static class PilResize
 
         CpuParallel.ForRange(outH, 16, (y0, y1) =>
         {
-            // One accumulator row per output row: walking taps in the outer loop reads the source row-contiguously.
+            // One accumulator row per output row: walking taps in the outer loop reads source rows contiguously,
+            // and the multiply-add over a row vectorises (integer sums, so the order does not change the result).
             var acc = new int[stride];
-            for (int yy = y0; yy < y1; yy++)
+            fixed (byte* sp = s, dp = d)
+            fixed (int* ap = acc)
             {
-                Array.Fill(acc, Half);
-                int kb = yy * ksize, n = counts[yy];
-                int rowBase = (start[yy] - rowOffset) * stride;
-                for (int y = 0; y < n; y++)
+                for (int yy = y0; yy < y1; yy++)
                 {
-                    int k = weights[kb + y];
-                    int p = rowBase + y * stride;
-                    for (int i = 0; i < stride; i++) acc[i] += s[p + i] * k;
+                    new Span<int>(ap, stride).Fill(Half);
+                    int kb = yy * ksize, n = counts[yy];
+                    byte* rowBase = sp + (long)(start[yy] - rowOffset) * stride;
+                    for (int y = 0; y < n; y++)
+                        RowMultiplyAdd(ap, rowBase + (long)y * stride, weights[kb + y], stride);
+                    byte* o = dp + (long)yy * stride;
+                    for (int i = 0; i < stride; i++) o[i] = Clip8(ap[i]);
                 }
-                int o = yy * stride;
-                for (int i = 0; i < stride; i++) d[o + i] = Clip8(acc[i]);
             }
         });
         return dst;
+    }
+
+    // acc[i] += src[i] * k for i in [0, n): 16 bytes at a time widened to four vectors of 4 ints.
+    private static unsafe void RowMultiplyAdd(int* acc, byte* src, int k, int n)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var kv = Vector128.Create(k);
+            for (; i <= n - 16; i += 16)
+            {
+                var b = Vector128.Load(src + i);
+                var (lo, hi) = Vector128.Widen(b);
+                var (a0, a1) = Vector128.Widen(lo);
+                var (a2, a3) = Vector128.Widen(hi);
+                Vector128.Store(Vector128.Load(acc + i) + a0.AsInt32() * kv, acc + i);
+                Vector128.Store(Vector128.Load(acc + i + 4) + a1.AsInt32() * kv, acc + i + 4);
+                Vector128.Store(Vector128.Load(acc + i + 8) + a2.AsInt32() * kv, acc + i + 8);
+                Vector128.Store(Vector128.Load(acc + i + 12) + a3.AsInt32() * kv, acc + i + 12);
+            }
+        }
+        for (; i < n; i++) acc[i] += src[i] * k;
     }
 
     // Pillow's clip8: arithmetic shift out the fraction, then clamp to [0, 255] (its lookup table covers -640..639).
