@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -60,7 +61,8 @@ public static class ImageDecoder
         if ((long)w * h > options.MaxPixels)
             throw new MantisException($"image '{sourceName}' is {w}x{h} = {(long)w * h} pixels, more than the limit of {options.MaxPixels}");
 
-        var rgba = new byte[checked(w * h * 4)];
+        // Pooled: a photo's RGBA buffer is megabytes (large-object heap) and lives only until DropAlpha.
+        var rgba = ArrayPool<byte>.Shared.Rent(checked(w * h * 4));
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         SKCodecResult result;
         var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
@@ -74,22 +76,28 @@ public static class ImageDecoder
             handle.Free();
         }
         if (result != SKCodecResult.Success)
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
             throw new MantisException($"image '{sourceName}' ({codec.EncodedFormat}, {w}x{h}) could not be decoded: {Describe(result)}");
+        }
 
         var image = new RgbImage(w, h, DropAlpha(rgba, w * h));
+        ArrayPool<byte>.Shared.Return(rgba);
         return options.ApplyExifOrientation ? ExifOrientation.Apply(image, codec.EncodedOrigin) : image;
     }
 
     // PIL's RGBA/LA/P -> RGB conversion discards alpha; it does not blend with a background.
-    private static byte[] DropAlpha(byte[] rgba, int pixels)
+    private static unsafe byte[] DropAlpha(byte[] rgba, int pixels)
     {
         var rgb = new byte[pixels * 3];
-        for (int i = 0, j = 0; i < pixels; i++, j += 3)
+        fixed (byte* s = rgba, d = rgb)
         {
-            int s = i * 4;
-            rgb[j] = rgba[s];
-            rgb[j + 1] = rgba[s + 1];
-            rgb[j + 2] = rgba[s + 2];
+            for (int i = 0; i < pixels; i++)
+            {
+                d[i * 3] = s[i * 4];
+                d[i * 3 + 1] = s[i * 4 + 1];
+                d[i * 3 + 2] = s[i * 4 + 2];
+            }
         }
         return rgb;
     }
