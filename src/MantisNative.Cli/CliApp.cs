@@ -7,6 +7,7 @@ public static class CliApp
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
     {
         ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
+        ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
     };
 
     public static int Run(string[] args)
