@@ -38,10 +38,9 @@ internal static class JsonArrayRecordSource
             }
             catch (JsonException e)
             {
-                // the reader's line number is relative to where this element's read started
-                long at = cur.Line + (e.LineNumber ?? 0);
+                // named by the line where the failing element (or separator) starts: that is where to look
                 pass.Reject(new RecordProblem(RecordProblemKind.MalformedJson,
-                    $"invalid JSON: {JsonlRecordSource.FirstSentence(e.Message)}; the rest of the file cannot be read"), null, $"{shown}:{at}");
+                    $"invalid JSON: {JsonlRecordSource.FirstSentence(e.Message)}; the rest of the file cannot be read"), null, $"{shown}:{cur.Line}");
                 yield break;
             }
             if (error is not null)

@@ -10,19 +10,30 @@ internal static class JsonRecordParser
         if (obj.ValueKind != JsonValueKind.Object)
             throw new RecordRejectedException(RecordProblemKind.NotARecord, $"expected a JSON object, found {obj.ValueKind.ToString().ToLowerInvariant()}");
         var raw = new RawRecord();
+        // the id first, so that a record rejected for a later field is still reported by its id
+        if (obj.TryGetProperty("id", out var id))
+        {
+            // ids are strings in Mantis-Instruct, numbers in some other sets: keep either as text
+            raw.Id = id.ValueKind switch
+            {
+                JsonValueKind.String => id.GetString(),
+                JsonValueKind.Number => id.GetRawText(),
+                JsonValueKind.Null => null,
+                _ => throw new RecordRejectedException(RecordProblemKind.BadField, $"field 'id' is a {Kind(id)}, expected a string"),
+            };
+        }
+        try { ParseFields(obj, raw); }
+        catch (RecordRejectedException e) { e.RecordId = raw.Id; throw; }
+        return raw;
+    }
+
+    private static void ParseFields(JsonElement obj, RawRecord raw)
+    {
         foreach (var p in obj.EnumerateObject())
         {
             switch (p.Name)
             {
                 case "id":
-                    // ids are strings in Mantis-Instruct, numbers in some other sets: keep either as text
-                    raw.Id = p.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => p.Value.GetString(),
-                        JsonValueKind.Number => p.Value.GetRawText(),
-                        JsonValueKind.Null => null,
-                        _ => throw new RecordRejectedException(RecordProblemKind.BadField, $"field 'id' is a {Kind(p.Value)}, expected a string"),
-                    };
                     break;
                 case "images":
                 case "image":
@@ -39,7 +50,6 @@ internal static class JsonRecordParser
                     break;
             }
         }
-        return raw;
     }
 
     private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();

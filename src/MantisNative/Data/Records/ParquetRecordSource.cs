@@ -31,7 +31,7 @@ internal static class ParquetRecordSource
                 using var fs = File.OpenRead(file);
                 rows = ParquetSerializer.DeserializeUntypedAsync(fs, null, g).GetAwaiter().GetResult().Data;
             }
-            catch (Exception e) when (e is not MantisException and not IOException and not UnauthorizedAccessException)
+            catch (Exception e) when (e is not MantisException and not UnauthorizedAccessException and not FileNotFoundException)
             {
                 pass.Reject(new RecordProblem(RecordProblemKind.NotARecord, $"row group {g} cannot be read: {e.Message}"), null, $"{shown} row group {g}");
                 continue;
@@ -55,8 +55,9 @@ internal static class ParquetRecordSource
             pr.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return (n, null);
         }
-        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
+        catch (Exception e) when (e is not UnauthorizedAccessException and not FileNotFoundException and not DirectoryNotFoundException)
         {
+            // Parquet.Net reports "not a parquet file" as an IOException: that is a bad input, not an I/O failure
             return (0, e.Message);
         }
     }
@@ -64,12 +65,21 @@ internal static class ParquetRecordSource
     private static RawRecord ParseRow(Dictionary<string, object> row)
     {
         var raw = new RawRecord();
+        // the id first, so that a record rejected for a later field is still reported by its id
+        if (row.TryGetValue("id", out var idValue) && idValue is not null)
+            raw.Id = ParquetValues.AsString(idValue) ?? Convert.ToString(idValue, System.Globalization.CultureInfo.InvariantCulture);
+        try { ParseFields(row, raw); }
+        catch (RecordRejectedException e) { e.RecordId = raw.Id; throw; }
+        return raw;
+    }
+
+    private static void ParseFields(Dictionary<string, object> row, RawRecord raw)
+    {
         foreach (var (name, value) in row)
         {
             switch (name)
             {
                 case "id":
-                    raw.Id = value is null ? null : ParquetValues.AsString(value) ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
                     break;
                 case "images":
                 case "image":
@@ -86,7 +96,6 @@ internal static class ParquetRecordSource
                     break;
             }
         }
-        return raw;
     }
 
     private static void ParseImages(string field, object? value, List<RawImage> into)

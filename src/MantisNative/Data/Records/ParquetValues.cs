@@ -20,12 +20,13 @@ internal static class ParquetValues
         _ => null,
     };
 
+    /// <remarks>The null arm is typed on purpose: a bare null would convert through byte[] to an *empty* memory.</remarks>
     public static ReadOnlyMemory<byte>? AsBytes(object v) => v switch
     {
-        byte[] b => b,
+        byte[] b => (ReadOnlyMemory<byte>?)b,
         ReadOnlyMemory<byte> m => m,
-        Memory<byte> m => m,
-        _ => null,
+        Memory<byte> m => (ReadOnlyMemory<byte>)m,
+        _ => (ReadOnlyMemory<byte>?)null,
     };
 
     /// <summary>Any other value as JSON text, for <see cref="InstructRecord.Metadata"/>.</summary>

@@ -32,7 +32,7 @@ internal sealed class RecordPass
         }
         catch (RecordRejectedException e)
         {
-            Reject(e.Problem, raw?.Id, location);
+            Reject(e.Problem, raw?.Id ?? e.RecordId, location);
             return null;
         }
     }

@@ -38,5 +38,7 @@ public sealed record RecordProblem(RecordProblemKind Kind, string Detail);
 internal sealed class RecordRejectedException : Exception
 {
     public RecordProblem Problem { get; }
+    /// <summary>The record's id when it was read before the problem was found.</summary>
+    public string? RecordId { get; set; }
     public RecordRejectedException(RecordProblemKind kind, string detail) : base(detail) => Problem = new RecordProblem(kind, detail);
 }
