@@ -9,6 +9,7 @@ public static class CliApp
         ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
         ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
+        ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
     };
 
     public static int Run(string[] args)

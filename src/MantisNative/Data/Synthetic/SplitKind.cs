@@ -1,0 +1,3 @@
+namespace MantisNative.Data.Synthetic;
+
+public enum SplitKind { Train, HeldOut }
