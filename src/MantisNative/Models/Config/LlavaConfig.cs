@@ -117,9 +117,11 @@ public sealed record LlavaConfig
 
         // transformers 4.48+ also accepts image_token_id (an alias of image_token_index).
         int imageToken = f.Has("image_token_index") ? f.Int("image_token_index", 32000) : f.Int("image_token_id", 32000);
-        if (imageToken < 0 || imageToken >= text.VocabSize)
+        // Not checked against vocab_size: newer transformers mask image ids before the embedding lookup, and
+        // LlavaConfig's own defaults (32000 with a 32000-word Llama) rely on a resized vocabulary.
+        if (imageToken < 0)
             throw f.Error(f.Has("image_token_index") || !f.Has("image_token_id") ? "image_token_index" : "image_token_id",
-                $"({imageToken}) is not an id of the text model's vocabulary (vocab_size {text.VocabSize})");
+                $"must be a non-negative token id, got {imageToken}");
 
         string? dtype = f.String("torch_dtype", null) ?? f.String("dtype", null);
 
