@@ -27,6 +27,7 @@ public class SafetensorsValidationTests
         string path = Write(bytes);
         var e = Assert.Throws<MantisException>(() => SafetensorsFile.Open(path).Dispose())!;
         Assert.That(e.Message, Does.Contain(path), "message names the file");
+        TestContext.Out.WriteLine(e.Message.Replace(path, "<file>"));
         return e;
     }
 

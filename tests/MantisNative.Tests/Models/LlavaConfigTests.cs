@@ -205,6 +205,7 @@ public class LlavaConfigTests
             string path = Path.Combine(dir, "config.json");
             File.WriteAllText(path, "{\"model_type\": \"llava\", " + fields + "}");
             var e = Assert.Throws<MantisException>(() => LlavaConfig.Load(path))!;
+            TestContext.Out.WriteLine(e.Message.Replace(path, "<file>"));
             Assert.That(e.Message, Does.Contain(path).And.Contain($"'{field}'").And.Contain(detail));
         }
         finally { TestFiles.Cleanup(dir); }
