@@ -76,6 +76,22 @@ public class SafetensorsWriterTests
     }
 
     [Test]
+    public void DataOrderIsDtypeThenName()
+    {
+        var w = new SafetensorsWriter();
+        w.Add("a_bool", DType.Bool, [1], new byte[1]);
+        w.Add("b_bf16", DType.BF16, [1], new byte[2]);
+        w.Add("c_f32", DType.F32, [1], new byte[4]);
+        w.Add("d_i64", DType.I64, [1], new byte[8]);
+        w.Add("e_f32", DType.F32, [1], new byte[4]);
+        w.Add("f_u8", DType.U8, [1], new byte[1]);
+        string path = Path.Combine(_dir, "o.safetensors");
+        w.Save(path);
+        using var f = SafetensorsFile.Open(path);
+        Assert.That(f.Tensors.Select(t => t.Name), Is.EqualTo(new[] { "d_i64", "c_f32", "e_f32", "b_bf16", "f_u8", "a_bool" }));
+    }
+
+    [Test]
     public void FloatsStoredAsHalfTypesConvertBack()
     {
         var values = new[] { 0f, 1f, -2.5f, 3.140625f, 65504f, float.NegativeInfinity };
