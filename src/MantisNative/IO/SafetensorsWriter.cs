@@ -115,6 +115,7 @@ public sealed class SafetensorsWriter
         {
             string single = Path.Combine(folder, prefix + ".safetensors");
             Save(single);
+            RemoveStale(folder, prefix, [single]);
             return [single];
         }
 
@@ -139,13 +140,30 @@ public sealed class SafetensorsWriter
             AtomicFile.WriteTemp(indexTmp, index.WriteTo);
             pending.Add((indexTmp, indexPath));
             foreach (var (tmp, final) in pending) AtomicFile.Commit(tmp, final);
-            return pending.Select(p => p.Final).ToList();
+            var written = pending.Select(p => p.Final).ToList();
+            RemoveStale(folder, prefix, written);
+            return written;
         }
         catch
         {
             foreach (var (tmp, _) in pending) AtomicFile.TryDelete(tmp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes weight files of an earlier save under the same prefix (a single file, other shards, an old index),
+    /// as transformers does: left behind, an old index would win over a new single file when the folder is opened.
+    /// Runs only after the new files are complete and in place.
+    /// </summary>
+    private static void RemoveStale(string folder, string prefix, IReadOnlyList<string> written)
+    {
+        var keep = new HashSet<string>(written.Select(Path.GetFullPath), StringComparer.Ordinal);
+        var pattern = new System.Text.RegularExpressions.Regex(
+            "^" + System.Text.RegularExpressions.Regex.Escape(prefix) + @"(-\d{5}-of-\d{5})?\.safetensors(\.index\.json)?$");
+        foreach (var file in Directory.EnumerateFiles(folder))
+            if (pattern.IsMatch(Path.GetFileName(file)) && !keep.Contains(Path.GetFullPath(file)))
+                AtomicFile.TryDelete(file);
     }
 
     /// <summary>Writes header and data of <paramref name="entries"/> to <paramref name="stream"/>.</summary>

@@ -60,6 +60,24 @@ public class ShardedCheckpointTests
     }
 
     [Test]
+    public void ResavingRemovesTheOldLayout()
+    {
+        File.WriteAllText(Path.Combine(_dir, "unrelated.txt"), "keep me");
+        var sharded = ShardFixture();
+        var w = new SafetensorsWriter();
+        w.AddFloat32("x", [2], new float[] { 1, 2 });
+        w.SaveSharded(_dir, 1 << 20);
+        foreach (var old in sharded) Assert.That(File.Exists(old), Is.False, old);
+        Assert.That(Directory.GetFiles(_dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "model.safetensors", "unrelated.txt" }));
+        using (var cp = Checkpoint.Open(_dir)) Assert.That(cp.Names, Is.EqualTo(new[] { "x" }));
+
+        // and back to shards: the single file goes
+        var again = ShardFixture();
+        Assert.That(File.Exists(Path.Combine(_dir, "model.safetensors")), Is.False);
+        Assert.That(Directory.GetFiles(_dir), Has.Length.EqualTo(again.Count + 1));
+    }
+
+    [Test]
     public void MissingShardIsReportedAtOpen()
     {
         var written = ShardFixture();
