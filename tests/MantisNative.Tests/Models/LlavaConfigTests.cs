@@ -222,6 +222,13 @@ public class LlavaConfigTests
     }
 
     [Test]
+    public void ByteOrderMarkIsAccepted()
+    {
+        var bytes = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(System.Text.Encoding.UTF8.GetBytes("{\"model_type\": \"llava\"}")).ToArray();
+        Assert.That(LlavaConfig.Parse(bytes, "bom.json").ImageTokenIndex, Is.EqualTo(32000));
+    }
+
+    [Test]
     public void AttentionAndMlpBiasAreSupported()
     {
         var t = Text("\"attention_bias\": true, \"mlp_bias\": true, \"tie_word_embeddings\": true");

@@ -71,7 +71,7 @@ public sealed record LlavaConfig
         try
         {
             // Python's json module writes NaN/Infinity but never comments; trailing commas are not JSON either.
-            doc = JsonDocument.Parse(json.ToArray());
+            doc = JsonDocument.Parse(WithoutBom(json).ToArray());
         }
         catch (JsonException e)
         {
@@ -183,4 +183,8 @@ public sealed record LlavaConfig
         Text.WriteTo(w);
         w.WriteEndObject();
     }
+
+    /// <summary>Editors on Windows may start a JSON file with a UTF-8 byte order mark; JSON itself has none.</summary>
+    private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) =>
+        json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? json[3..] : json;
 }
