@@ -85,6 +85,10 @@ public class LlavaConfigTests
             string path = Path.Combine(dir, "config.json");
             var back = LlavaConfig.Load(path);
             Assert.That(back.ToJson(), Is.EqualTo(c.ToJson()));
+            Assert.That(back, Is.EqualTo(c));
+            Assert.That(back.Text, Is.EqualTo(c.Text));
+            Assert.That(back with { ImageTokenIndex = 5 }, Is.Not.EqualTo(c));
+            Assert.That(back.Text with { EosTokenIds = [7] }, Is.Not.EqualTo(c.Text));
             string text = File.ReadAllText(path);
             Assert.That(text, Does.Contain("\"LlavaForConditionalGeneration\"").And.Contain("\"model_type\": \"llava\"")
                 .And.Contain($"\"model_type\": \"{c.Vision.HfModelType}\"").And.Contain("\"model_type\": \"llama\"")

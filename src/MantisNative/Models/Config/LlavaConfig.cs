@@ -149,6 +149,10 @@ public sealed record LlavaConfig
         AtomicFile.Write(path, WriteTo);
     }
 
+    // Value equality that includes the id arrays (a record compares arrays by reference).
+    public bool Equals(LlavaConfig? other) => other is not null && ToJson() == other.ToJson();
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+
     public string ToJson()
     {
         using var ms = new MemoryStream();
