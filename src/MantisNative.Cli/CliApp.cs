@@ -8,6 +8,7 @@ public static class CliApp
     {
         ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
+        ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
     };
 
     public static int Run(string[] args)

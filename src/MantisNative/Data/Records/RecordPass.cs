@@ -19,6 +19,8 @@ internal sealed class RecordPass
 
     public void BeginFile(string file) => _report.AddFile(Path.GetFullPath(file));
 
+    public void IgnoreFile(string file, string why) => _report.Ignore(Display(file), why);
+
     /// <summary>Validates a parsed record; null when it was skipped.</summary>
     public InstructRecord? Take(Func<RawRecord> parse, string file, long line, string location)
     {
