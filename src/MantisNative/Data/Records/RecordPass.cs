@@ -37,6 +37,12 @@ internal sealed class RecordPass
             Reject(e.Problem, raw?.Id ?? e.RecordId, location);
             return null;
         }
+        catch (Exception e) when (e is not MantisException and not OutOfMemoryException and not OperationCanceledException)
+        {
+            // a case the parser did not foresee must still cost one record, not the run; the type names the bug
+            Reject(new RecordProblem(RecordProblemKind.NotARecord, $"could not be read ({e.GetType().Name}: {e.Message})"), raw?.Id, location);
+            return null;
+        }
     }
 
     /// <summary>Records a problem found before a record could be parsed at all (malformed JSON, unreadable rows).</summary>
