@@ -11,6 +11,7 @@ public static class CliApp
         ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
+        ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
     };
 
     public static int Run(string[] args)
