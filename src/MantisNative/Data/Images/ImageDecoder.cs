@@ -24,6 +24,7 @@ public static class ImageDecoder
     public static RgbImage DecodeFile(string path, ImageDecodeOptions? options = null)
     {
         byte[] bytes;
+        if (Directory.Exists(path)) throw new MantisException($"image file '{path}' is a directory, not an image");
         try
         {
             bytes = File.ReadAllBytes(path);

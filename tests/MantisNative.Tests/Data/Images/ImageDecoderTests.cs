@@ -168,6 +168,8 @@ public class ImageDecoderTests
         Assert.That(e!.Message, Does.Contain(p).And.Contain("not found"));
         var e2 = Assert.Throws<MantisException>(() => ImageDecoder.DecodeFile(Path.Combine(_dir, "no-dir", "x.png")));
         Assert.That(e2!.Message, Does.Contain("no-dir"));
+        var e3 = Assert.Throws<MantisException>(() => ImageDecoder.DecodeFile(_dir));
+        Assert.That(e3!.Message, Does.Contain(_dir).And.Contain("directory"));
     }
 
     [Test]
