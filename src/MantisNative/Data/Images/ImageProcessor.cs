@@ -30,6 +30,10 @@ public abstract class ImageProcessor
     /// <summary>Decodes then processes a file; errors name the file.</summary>
     public ProcessedImage ProcessFile(string path) => Process(ImageDecoder.DecodeFile(path, DecodeOptions));
 
+    /// <summary>Decodes then processes an encoded image in memory (e.g. parquet {bytes, path}); errors name <paramref name="sourceName"/>.</summary>
+    public ProcessedImage ProcessEncoded(ReadOnlySpan<byte> encoded, string sourceName) =>
+        Process(ImageDecoder.Decode(encoded, sourceName, DecodeOptions));
+
     /// <summary>The processor a preprocessor_config.json describes (image_processor_type picks the class).</summary>
     public static ImageProcessor FromConfig(string preprocessorConfigPath) => Create(ImageProcessorConfig.Load(preprocessorConfigPath));
 
