@@ -55,6 +55,9 @@ public sealed class Trainer
         var clock = Stopwatch.StartNew();
         int startStep = State.Step;
         long tokens = 0, images = 0, examples = 0;
+        var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
+        var phase = new Stopwatch();
+        double forwardSecs = 0, backwardSecs = 0, optimizerSecs = 0;
         var outcome = TrainingOutcome.Completed;
         while (State.Step < State.TotalSteps)
         {
@@ -63,9 +66,13 @@ public sealed class Trainer
             bool bad = false;
             for (int micro = 0; micro < _cfg.GradientAccumulationSteps; micro++)
             {
+                waitClock.Start();
                 using var batch = _data.Next();
+                waitClock.Stop();
+                phase.Restart();
                 var output = _model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
                 float loss = output.Loss!.Item();
+                forwardSecs += phase.Elapsed.TotalSeconds;
                 tokens += output.Layout.Valid.Count(v => v);
                 images += batch.ImageCount;
                 examples += batch.Size;
@@ -76,9 +83,12 @@ public sealed class Trainer
                     continue;
                 }
                 lossSum += loss;
+                phase.Restart();
                 Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? output.Loss : Ops.Scale(output.Loss, 1f / _cfg.GradientAccumulationSteps));
+                backwardSecs += phase.Elapsed.TotalSeconds;
             }
             double lr = _schedule.At(State.Step);
+            phase.Restart();
             double norm = bad ? double.NaN : GradientClipping.Clip(tensors, _cfg.MaxGradNorm);
             if (!bad && !double.IsFinite(norm)) bad = true;
             if (bad)
@@ -92,6 +102,7 @@ public sealed class Trainer
                 _opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? _cfg.WeightDecay : 0.0)), lr);
                 foreach (var t in tensors) t.ZeroGrad();
             }
+            optimizerSecs += phase.Elapsed.TotalSeconds;
             double meanLoss = bad ? double.NaN : lossSum / _cfg.GradientAccumulationSteps;
             State.Step++;
             State.Data = _data.Position;
@@ -105,7 +116,11 @@ public sealed class Trainer
                 int done = State.Step - startStep;
                 var eta = TimeSpan.FromSeconds(secs / Math.Max(1, done) * (State.TotalSteps - State.Step));
                 Logged?.Invoke(new TrainingLog(State.Step, State.TotalSteps, meanLoss, lr, norm, bad,
-                    tokens / secs, images / secs, examples / secs, clock.Elapsed, eta));
+                    tokens / secs, images / secs, examples / secs, clock.Elapsed, eta)
+                {
+                    DataWaitFraction = waitClock.Elapsed.TotalSeconds / secs,
+                    ForwardSeconds = forwardSecs, BackwardSeconds = backwardSecs, OptimizerSeconds = optimizerSecs,
+                });
             }
             if (State.BadInARow >= _cfg.MaxBadStepsInARow) { outcome = TrainingOutcome.TooManyBadSteps; break; }
             if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);
