@@ -48,8 +48,8 @@ public static class TokenizerJsonWriter
             w.WriteNumber("id", a.Id);
             w.WriteString("content", a.Content);
             w.WriteBoolean("single_word", false);
-            w.WriteBoolean("lstrip", false);
-            w.WriteBoolean("rstrip", false);
+            w.WriteBoolean("lstrip", a.LStrip);
+            w.WriteBoolean("rstrip", a.RStrip);
             w.WriteBoolean("normalized", false);
             w.WriteBoolean("special", a.Special);
             w.WriteEndObject();
