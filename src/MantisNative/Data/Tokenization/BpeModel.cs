@@ -21,6 +21,7 @@ public sealed class BpeModel
     private readonly int[] _byteIds = new int[256];
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cacheAdds;
 
     /// <summary>Vocab string -> id (base vocabulary only, without added tokens).</summary>
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
@@ -67,7 +68,11 @@ public sealed class BpeModel
     }
 
     /// <summary>Empties the pre-token cache (benchmarks of cold encoding).</summary>
-    internal void ClearCache() => _cache.Clear();
+    internal void ClearCache()
+    {
+        _cache.Clear();
+        _cacheAdds = 0;
+    }
 
     /// <summary>Vocab string of an id, or null if the id is not in the base vocabulary.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
@@ -83,7 +88,13 @@ public sealed class BpeModel
         var ids = EncodeUncached(piece);
         output.AddRange(ids);
         if (piece.Length > MaxCachedPieceLength) return; // long pieces rarely repeat; keep memory for words
-        if (_cache.Count >= MaxCacheEntries) _cache.Clear(); // bounded: a long run over random text must not grow without end
+        // Bounded: a long run over random text must not grow without end. Counted here because
+        // ConcurrentDictionary.Count takes every lock (up to 1024 of them): calling it per miss made cold encoding 5x slower.
+        if (Interlocked.Increment(ref _cacheAdds) > MaxCacheEntries)
+        {
+            _cache.Clear();
+            Interlocked.Exchange(ref _cacheAdds, 0);
+        }
         _cacheBySpan.TryAdd(piece, ids);
     }
 
