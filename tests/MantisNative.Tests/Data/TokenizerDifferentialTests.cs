@@ -16,8 +16,11 @@ public class TokenizerDifferentialTests
     private static ByteLevelBpeTokenizer? _mantis, _small;
     private static ByteLevelBpeTokenizer Mantis => _mantis ??= Llama3Fixture.LoadMantis();
     private static ByteLevelBpeTokenizer Small => _small ??= ByteLevelBpeTokenizer.Load(Path.Combine(Dir, "small-tokenizer.json"));
+    private static ByteLevelBpeTokenizer? _gpt2Style;
+    // Same vocabulary with a GPT-2-style pre-tokenizer: ByteLevel with its own regex and add_prefix_space.
+    private static ByteLevelBpeTokenizer Gpt2Style => _gpt2Style ??= ByteLevelBpeTokenizer.Load(Path.Combine(Dir, "small-tokenizer-gpt2-style.json"));
 
-    public sealed record Case(int Index, string Text, int[] Llama3, int[] Mantis, int[] Small, int[] SmallWithBos, string Decoded)
+    public sealed record Case(int Index, string Text, int[] Llama3, int[] Mantis, int[] Small, int[] SmallWithBos, int[] Gpt2Style, string Decoded)
     {
         public override string ToString() => $"#{Index}";
     }
@@ -38,7 +41,8 @@ public class TokenizerDifferentialTests
         int i = 0;
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
             yield return new Case(i++, c.GetProperty("text").GetString()!, Ints(c.GetProperty("llama3")), Ints(c.GetProperty("mantis")),
-                Ints(c.GetProperty("small")), Ints(c.GetProperty("small_with_bos")), c.GetProperty("decoded").GetString()!);
+                Ints(c.GetProperty("small")), Ints(c.GetProperty("small_with_bos")), Ints(c.GetProperty("small_gpt2_style")),
+                c.GetProperty("decoded").GetString()!);
     }
 
     public static IEnumerable<DecodeCase> Decodes()
@@ -56,6 +60,7 @@ public class TokenizerDifferentialTests
         Assert.That(Mantis.Encode(c.Text, addBos: false), Is.EqualTo(c.Mantis), "llama3 + <image>, <|pad|>");
         Assert.That(Small.Encode(c.Text, addBos: false), Is.EqualTo(c.Small), "small");
         Assert.That(Small.Encode(c.Text), Is.EqualTo(c.SmallWithBos), "small, post-processor BOS");
+        Assert.That(Gpt2Style.Encode(c.Text), Is.EqualTo(c.Gpt2Style), "GPT-2-style pre-tokenizer");
         Assert.That(Llama3Fixture.Tokenizer.Decode(c.Llama3), Is.EqualTo(c.Decoded), "decode");
     }
 
