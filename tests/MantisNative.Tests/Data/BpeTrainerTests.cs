@@ -74,7 +74,7 @@ public class BpeTrainerTests
     [Test]
     public void Llama3WithAddedTokensSavesAndLoadsBack()
     {
-        var tok = Llama3Fixture.LoadMantis();
+        var tok = Llama3Fixture.Mantis;
         var dir = TempDir();
         try
         {

@@ -13,8 +13,8 @@ namespace MantisNative.Tests.Data;
 public class TokenizerDifferentialTests
 {
     private static readonly string Dir = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "llama3-tokenizer-extra");
-    private static ByteLevelBpeTokenizer? _mantis, _small;
-    private static ByteLevelBpeTokenizer Mantis => _mantis ??= Llama3Fixture.LoadMantis();
+    private static ByteLevelBpeTokenizer? _small;
+    private static ByteLevelBpeTokenizer Mantis => Llama3Fixture.Mantis;
     private static ByteLevelBpeTokenizer Small => _small ??= ByteLevelBpeTokenizer.Load(Path.Combine(Dir, "small-tokenizer.json"));
     private static ByteLevelBpeTokenizer? _gpt2Style;
     // Same vocabulary with a GPT-2-style pre-tokenizer: ByteLevel with its own regex and add_prefix_space.
