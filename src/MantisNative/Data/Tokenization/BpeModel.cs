@@ -62,7 +62,8 @@ public sealed class BpeModel
                 throw new MantisException($"{source}: merge {r} '{a} {b}' uses a token that is not in model.vocab");
             if (!vocab.TryGetValue(a + b, out var merged))
                 throw new MantisException($"{source}: merge {r} '{a} {b}' gives '{a + b}', which is not in model.vocab");
-            _merges.TryAdd(Key(ia, ib), (r, merged)); // HF keeps the first rank of a duplicated merge
+            // A duplicated merge keeps its last rank: HF collects the merges into a HashMap, where the later insert wins.
+            _merges[Key(ia, ib)] = (r, merged);
         }
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
