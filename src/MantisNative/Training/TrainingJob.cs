@@ -65,7 +65,7 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
     public void WriteSideFiles(string folder)
     {
-        Tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
+        Tokenizer.SaveToDirectory(folder);
         Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
     }
 
