@@ -8,7 +8,7 @@ public static unsafe partial class Ops
     public static Tensor Gelu(Tensor x, GeluKind kind)
     {
         if (kind != GeluKind.Erf) return VectorGelu(x, kind);
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         nint px = (nint)x.Data, py = (nint)y.Data;
         Activations.Map(x.Numel, (s, e) => { for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Gelu(kind, ((float*)px)[i]); });
         if (Tape.Needs(x))
@@ -28,7 +28,7 @@ public static unsafe partial class Ops
     /// <summary>tanh and quick GELU on the SIMD path.</summary>
     private static Tensor VectorGelu(Tensor x, GeluKind kind)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         if (kind == GeluKind.Tanh) VectorActivations.GeluTanh(x.Data, y.Data, x.Numel);
         else VectorActivations.SigmoidGate(x.Data, y.Data, x.Numel, 1.702f);
         if (Tape.Needs(x))
@@ -44,7 +44,7 @@ public static unsafe partial class Ops
 
     public static Tensor Silu(Tensor x)
     {
-        var y0 = Tensor.Zeros(x.Shape);
+        var y0 = Tensor.Empty(x.Shape);
         VectorActivations.SigmoidGate(x.Data, y0.Data, x.Numel, 1f);
         if (Tape.Needs(x))
             Tape.Record(y0, g =>
@@ -60,7 +60,7 @@ public static unsafe partial class Ops
     public static Tensor SwiGlu(Tensor gate, Tensor up)
     {
         if (!gate.Shape.Equals(up.Shape)) throw new ArgumentException($"SwiGlu: gate {gate.Shape} and up {up.Shape} differ");
-        var y = Tensor.Zeros(gate.Shape);
+        var y = Tensor.Empty(gate.Shape);
         VectorActivations.SwiGlu(gate.Data, up.Data, y.Data, gate.Numel);
         if (Tape.Needs(gate, up))
             Tape.Record(y, g =>
@@ -78,7 +78,7 @@ public static unsafe partial class Ops
     public static Tensor Softmax(Tensor x)
     {
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         nint px = (nint)x.Data, py = (nint)y.Data;
         CpuParallel.ForRange(rows, 8, (r0, r1) =>
         {

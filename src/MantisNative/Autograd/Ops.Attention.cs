@@ -18,7 +18,7 @@ public static unsafe partial class Ops
             throw new ArgumentException($"Attention: incompatible q {q.Shape}, k {k.Shape}, v {v.Shape}");
         if (keyValid is not null && keyValid.Length != B * S) throw new ArgumentException($"Attention: key mask has {keyValid.Length} entries, expected {B}x{S}");
         var shape = new AttentionShape(B, H, Hkv, T, S, D, causal, keyValid, scale ?? 1f / MathF.Sqrt(D));
-        var o = Tensor.Zeros(q.Shape);
+        var o = Tensor.Empty(q.Shape);
         var lse = new float[(long)B * H * T];
         fixed (float* pl = lse) CpuAttention.Forward(shape, q.Data, k.Data, v.Data, o.Data, pl);
         if (Tape.Needs(q, k, v))

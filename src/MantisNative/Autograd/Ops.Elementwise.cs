@@ -20,7 +20,7 @@ public static unsafe partial class Ops
     public static Tensor Add(Tensor a, Tensor b)
     {
         long inner = BroadcastInner(a, b, "Add");
-        var y = Tensor.Zeros(a.Shape);
+        var y = Tensor.Empty(a.Shape);
         if (inner == 1 && a.Numel != 1) TensorPrimitives.Add(a.Span, b.Span[0], y.Span);
         else Elementwise.Add(a.Data, a.Numel / Math.Max(1, inner), inner, b.Data, y.Data);
         if (Tape.Needs(a, b))
@@ -42,7 +42,7 @@ public static unsafe partial class Ops
     public static Tensor Mul(Tensor a, Tensor b)
     {
         long inner = BroadcastInner(a, b, "Mul");
-        var y = Tensor.Zeros(a.Shape);
+        var y = Tensor.Empty(a.Shape);
         if (inner == 1 && a.Numel != 1) TensorPrimitives.Multiply(a.Span, b.Span[0], y.Span);
         else Elementwise.Mul(a.Data, a.Numel / Math.Max(1, inner), inner, b.Data, y.Data);
         if (Tape.Needs(a, b))
@@ -69,7 +69,7 @@ public static unsafe partial class Ops
     /// <summary>x * s for a constant s.</summary>
     public static Tensor Scale(Tensor x, float s)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         TensorPrimitives.Multiply(x.Span, s, y.Span);
         if (Tape.Needs(x))
             Tape.Record(y, g =>

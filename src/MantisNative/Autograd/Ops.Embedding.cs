@@ -38,7 +38,7 @@ public static unsafe partial class Ops
     private static Tensor Im2ColOp(Tensor pixels, int p)
     {
         int n = pixels.Dim(0), c = pixels.Dim(1), h = pixels.Dim(2), w = pixels.Dim(3);
-        var cols = Tensor.Zeros(n * (h / p) * (w / p), c * p * p);
+        var cols = Tensor.Empty(new Shape(n * (h / p) * (w / p), c * p * p));
         Im2Col.Forward(pixels.Data, n, c, h, w, p, cols.Data);
         if (Tape.Needs(pixels))
             Tape.Record(cols, g =>

@@ -11,7 +11,7 @@ public static unsafe partial class Ops
     {
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
         if (weight.Numel != dim) throw new ArgumentException($"RmsNorm: weight {weight.Shape} does not match last dimension of {x.Shape}");
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         var rstd = new float[rows];
         fixed (float* pr = rstd) CpuRmsNorm.Forward(x.Data, weight.Data, y.Data, pr, rows, dim, eps);
         if (Tape.Needs(x, weight))
@@ -32,7 +32,7 @@ public static unsafe partial class Ops
     {
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
         if (weight.Numel != dim) throw new ArgumentException($"LayerNorm: weight {weight.Shape} does not match last dimension of {x.Shape}");
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Empty(x.Shape);
         var mean = new float[rows];
         var rstd = new float[rows];
         fixed (float* pm = mean, pr = rstd)

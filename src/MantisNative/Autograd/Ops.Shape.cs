@@ -20,7 +20,7 @@ public static unsafe partial class Ops
         if (perm.Length != x.Rank || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= x.Rank))
             throw new ArgumentException($"bad permutation [{string.Join(",", perm)}] for shape {x.Shape}");
         var dims = x.Shape.ToArray();
-        var y = Tensor.Zeros(new Shape(perm.Select(p => dims[p]).ToArray()));
+        var y = Tensor.Empty(new Shape(perm.Select(p => dims[p]).ToArray()));
         Backends.Cpu.Permute.Run(x.Data, dims, perm, y.Data);
         if (Tape.Needs(x))
         {
@@ -54,7 +54,7 @@ public static unsafe partial class Ops
             throw new ArgumentException($"slice [{start}, {start + length}) out of range for dimension {dim} of {x.Shape}");
         long outer = x.Shape.Prod(0, dim), inner = x.Shape.Prod(dim + 1, x.Rank);
         int full = x.Dim(dim);
-        var y = Tensor.Zeros(x.Shape.With(dim, length));
+        var y = Tensor.Empty(x.Shape.With(dim, length));
         CopyBlocks(x.Data, full, start, y.Data, length, 0, length, outer, inner);
         if (Tape.Needs(x))
             Tape.Record(y, g =>
@@ -89,7 +89,7 @@ public static unsafe partial class Ops
                     throw new ArgumentException($"Concat: shape {t.Shape} does not match {first.Shape} outside dimension {dim}");
         int total = xs.Sum(t => t.Dim(dim));
         long outer = first.Shape.Prod(0, dim), inner = first.Shape.Prod(dim + 1, first.Rank);
-        var y = Tensor.Zeros(first.Shape.With(dim, total));
+        var y = Tensor.Empty(first.Shape.With(dim, total));
         int at = 0;
         foreach (var t in xs)
         {
@@ -122,7 +122,7 @@ public static unsafe partial class Ops
         long inner = x.Shape.Prod(1, x.Rank);
         foreach (var i in index)
             if ((uint)i >= (uint)rows) throw new ArgumentException($"IndexSelect: index {i} out of range for {rows} rows");
-        var y = Tensor.Zeros(x.Shape.With(0, index.Length));
+        var y = Tensor.Empty(x.Shape.With(0, index.Length));
         float* src = x.Data, dst = y.Data;
         for (int r = 0; r < index.Length; r++)
             new ReadOnlySpan<float>(src + index[r] * inner, (int)inner).CopyTo(new Span<float>(dst + r * inner, (int)inner));

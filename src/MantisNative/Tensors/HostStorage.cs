@@ -3,22 +3,30 @@ using System.Runtime.InteropServices;
 namespace MantisNative.Tensors;
 
 /// <summary>
-/// 64-byte-aligned native host memory, zero-initialised. Disposal frees it at once; a storage that is
-/// never disposed is freed by its finalizer, and reports its size to the GC so that forgotten
-/// intermediates do not pile up unseen. Shared by a tensor and its reshaped views (reference counted).
+/// 64-byte-aligned native host memory, from <see cref="HostMemoryPool"/>. Disposal returns it at once; a
+/// storage that is never disposed is returned by its finalizer, and fresh blocks report their size to the
+/// GC so that forgotten intermediates do not pile up unseen. Shared by a tensor and its reshaped views
+/// (reference counted).
 /// </summary>
 public sealed unsafe class HostStorage : IDisposable
 {
     private void* _ptr;
     private int _refs = 1;
+    private readonly long _capacity;
+    private readonly bool _pressure;
     public long Bytes { get; }
 
-    public HostStorage(long bytes)
+    /// <param name="zero">clear the memory (false only when the caller overwrites every byte)</param>
+    public HostStorage(long bytes, bool zero = true)
     {
         Bytes = bytes;
-        _ptr = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
-        NativeMemory.Clear(_ptr, (nuint)Math.Max(bytes, 64));
-        if (bytes > 0) GC.AddMemoryPressure(bytes);
+        _ptr = HostMemoryPool.Rent(bytes, out _capacity, out bool fresh);
+        if (zero) NativeMemory.Clear(_ptr, (nuint)Math.Max(bytes, 0));
+        if (fresh && _capacity > 0)
+        {
+            GC.AddMemoryPressure(_capacity);
+            _pressure = true;
+        }
     }
 
     public void* Pointer => _ptr != null ? _ptr : throw new ObjectDisposedException(nameof(HostStorage), "tensor memory was already released");
@@ -26,7 +34,7 @@ public sealed unsafe class HostStorage : IDisposable
 
     internal void AddRef() => Interlocked.Increment(ref _refs);
 
-    /// <summary>Drops one reference; the memory goes when the last one does.</summary>
+    /// <summary>Drops one reference; the memory goes back when the last one does.</summary>
     public void Dispose()
     {
         if (_ptr == null) return;
@@ -39,11 +47,9 @@ public sealed unsafe class HostStorage : IDisposable
     {
         var p = _ptr;
         _ptr = null;
-        if (p != null)
-        {
-            NativeMemory.AlignedFree(p);
-            if (Bytes > 0) GC.RemoveMemoryPressure(Bytes);
-        }
+        if (p == null) return;
+        HostMemoryPool.Return(p, _capacity);
+        if (_pressure) GC.RemoveMemoryPressure(_capacity);
     }
 
     ~HostStorage() => Free();

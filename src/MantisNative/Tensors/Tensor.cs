@@ -31,6 +31,7 @@ public sealed unsafe partial class Tensor : IDisposable
         Shape = shape;
         DType = dtype;
         Storage = storage;
+        TensorScope.Register(this);
     }
 
     /// <summary>A new zero-filled tensor.</summary>
@@ -38,6 +39,10 @@ public sealed unsafe partial class Tensor : IDisposable
         new(shape, dtype, new HostStorage(checked(shape.Numel * dtype.SizeOf())));
 
     public static Tensor Zeros(params int[] dims) => Zeros(new Shape(dims));
+
+    /// <summary>A new tensor whose contents are undefined: for ops that write every element.</summary>
+    public static Tensor Empty(Shape shape, DType dtype = DType.F32) =>
+        new(shape, dtype, new HostStorage(checked(shape.Numel * dtype.SizeOf()), zero: false));
 
     public static Tensor Full(Shape shape, float value)
     {
@@ -192,7 +197,7 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>A new tensor with its own copy of the data, not connected to any tape.</summary>
     public Tensor Clone()
     {
-        var t = new Tensor(Shape, DType, new HostStorage(Storage.Bytes));
+        var t = new Tensor(Shape, DType, new HostStorage(Storage.Bytes, zero: false));
         Bytes.CopyTo(t.Bytes);
         return t;
     }
@@ -225,7 +230,8 @@ public sealed unsafe partial class Tensor : IDisposable
         if (!g.Shape.Equals(Shape)) throw new InvalidOperationException($"gradient shape {g.Shape} does not match {Name ?? "tensor"} {Shape}");
         if (Grad is null)
         {
-            Grad = g.Clone();
+            // a gradient outlives any activation scope of the step that produced it
+            Grad = TensorScope.Unscoped(g.Clone);
             return;
         }
         TensorPrimitives.Add(Grad.Span, g.Span, Grad.Span);

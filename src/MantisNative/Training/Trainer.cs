@@ -68,6 +68,7 @@ public sealed class Trainer
             {
                 waitClock.Start();
                 using var batch = _data.Next();
+                using var activations = new TensorScope(); // frees this micro-step's activations right after backward
                 waitClock.Stop();
                 phase.Restart();
                 var output = _model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
