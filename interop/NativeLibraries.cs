@@ -8,8 +8,8 @@ public sealed record LibraryLoadResult(NativeLibrarySpec Spec, nint Handle, stri
 {
     public bool Found => Handle != 0;
 
-    /// <summary>"found (path)" or "not found (looked for ...)" — one line for `mantis info` and error messages.</summary>
-    public string Describe() => Found ? $"found ({LoadedFrom})" : $"not found ({Error})";
+    /// <summary>"found (path)" or "X not found: looked for ..." — one line for `mantis info` and error messages.</summary>
+    public string Describe() => Found ? $"found ({LoadedFrom})" : Error ?? "not found";
 }
 
 /// <summary>
@@ -68,6 +68,6 @@ public static class NativeLibraries
             catch (Exception e) when (e is BadImageFormatException or DllNotFoundException or IOException) { h = 0; }
             if (h != 0) return new LibraryLoadResult(spec, h, c.PathOrName, null, tried);
         }
-        return new LibraryLoadResult(spec, 0, null, $"{spec.DisplayName}: {LibraryDiscovery.DescribeSearch(spec, env)}", tried);
+        return new LibraryLoadResult(spec, 0, null, $"{spec.DisplayName} not found: {LibraryDiscovery.DescribeSearch(spec, env)}", tried);
     }
 }

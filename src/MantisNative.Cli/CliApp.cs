@@ -6,7 +6,8 @@ public static class CliApp
     /// <summary>Each subcommand: name, one-line help, and its runner (takes the arguments after the name).</summary>
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
     {
-        ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
+        ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", _ => InfoCommand.Run()),
+        ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
     };
 
     public static int Run(string[] args)
@@ -27,6 +28,11 @@ public static class CliApp
             return cmd.Run(args[1..]);
         }
         catch (MantisException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (MantisNative.Interop.CudaException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
