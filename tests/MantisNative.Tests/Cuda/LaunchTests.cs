@@ -52,4 +52,21 @@ public class LaunchTests
         Assert.That(d, Is.EqualTo(new Dim3(5, 1, 1)));
         Assert.That(LaunchGeometry.CeilDiv(65, 32), Is.EqualTo(3));
     }
+
+    [Test]
+    public void AttentionGeometryMatchesTheKernel()
+    {
+        // (4 tiles of 32 x (D+1) floats + 2 rows of D floats per warp) * 4 bytes, as in attention.cu.
+        Assert.That(AttentionLaunch.BackwardSharedBytes(128), Is.EqualTo((4 * 32 * 129 + 2 * 4 * 128) * 4));
+        Assert.That(AttentionLaunch.BackwardSharedBytes(64), Is.LessThan(48 * 1024));
+        Assert.That(AttentionLaunch.ForwardGrid(2, 32, 100), Is.EqualTo(new Dim3(7, 64)));
+        Assert.That(AttentionLaunch.BackwardGrid(2, 32, 100), Is.EqualTo(new Dim3(4, 64)));
+        Assert.That(AttentionLaunch.ForwardFunction(80), Is.EqualTo("attention_forward_d80"));
+        Assert.Throws<NotSupportedException>(() => AttentionLaunch.ForwardFunction(96));
+        var source = KernelCatalog.LoadDefault().Get("attention").Text;
+        Assert.That(source, Does.Contain($"#define ATT_WARPS {AttentionLaunch.Warps}"));
+        Assert.That(source, Does.Contain($"#define ATT_BC {AttentionLaunch.KeysPerTile}"));
+        Assert.That(source, Does.Contain("#define ATT_BR (ATT_WARPS * ATT_ROWS)"));
+        Assert.That(source, Does.Contain("#define ATT_ROWS 4"));
+    }
 }
