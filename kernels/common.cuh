@@ -44,7 +44,7 @@ static __device__ __forceinline__ float warp_max(float v)
 
 // Sum over the whole block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
 // The leading barrier makes back-to-back calls safe (the scratch is reused).
-static __device__ float block_sum(float v)
+static __device__ inline float block_sum(float v)
 {
     __shared__ float scratch[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
@@ -62,7 +62,7 @@ static __device__ float block_sum(float v)
     return scratch[0];
 }
 
-static __device__ float block_max(float v)
+static __device__ inline float block_max(float v)
 {
     __shared__ float scratch[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
@@ -95,7 +95,7 @@ static __device__ __forceinline__ LseState lse_push(LseState a, float x)
     return lse_merge(a, LseState{ x, 1.0f });
 }
 
-static __device__ LseState block_lse(LseState st)
+static __device__ inline LseState block_lse(LseState st)
 {
     __shared__ float sm[32];
     __shared__ float ss[32];
