@@ -12,7 +12,7 @@ namespace MantisNative.Tests.Cuda;
 /// </summary>
 [Category("Gpu")]
 [NonParallelizable]
-public class GpuKernelTests
+public partial class GpuKernelTests
 {
     private CudaContext _ctx = null!;
     private KernelRegistry _kernels = null!;

@@ -49,6 +49,9 @@ public sealed class CudaContext : IDisposable
         }
     }
 
+    /// <summary>True after Dispose: buffers disposed later leave their memory to the context teardown.</summary>
+    public bool IsDisposed => _context.IsClosed;
+
     public void MakeCurrent() => CudaDriver.Check(CudaDriverApi.cuCtxSetCurrent(_context.DangerousGetHandle()), "cuCtxSetCurrent");
 
     public void Synchronize() => Stream.Synchronize();

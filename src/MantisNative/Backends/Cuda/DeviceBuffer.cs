@@ -91,6 +91,8 @@ public sealed class DeviceBuffer : IDisposable
         var p = _pointer;
         if (p == 0) return;
         _pointer = 0;
+        // After the context is gone its stream and allocator are too; the memory went with the teardown.
+        if (_context.IsDisposed) return;
         _context.Allocator.Free(p, Bytes);
     }
 }
