@@ -16,10 +16,12 @@ public static class KernelsCommand
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             Console.WriteLine("usage: mantis kernels compile [--arch compute_XX|sm_XX]... [--kernels DIR] [--cache DIR] [--table]");
+            Console.WriteLine("       mantis kernels check [--device N] [--group NAME]... [--json FILE]   (needs a GPU)");
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] == "check") return KernelsCheckCommand.Run(args[1..]);
         if (args[0] != "compile")
-            throw new MantisException($"mantis kernels: unknown subcommand '{args[0]}' (known: compile)");
+            throw new MantisException($"mantis kernels: unknown subcommand '{args[0]}' (known: compile, check)");
         var a = new CliArgs("kernels compile", args[1..], new[] { "arch", "kernels", "cache" }, new[] { "table" });
         if (a.Positional.Count > 0) throw new MantisException($"mantis kernels compile: unexpected argument '{a.Positional[0]}'");
 

@@ -57,4 +57,20 @@ public class KernelsCommandTests
         finally { Console.SetError(old); }
         Assert.That(err.ToString(), Does.Contain("unknown subcommand 'frobnicate'"));
     }
+
+    [Test]
+    public void CheckWithoutGpuSaysWhy()
+    {
+        if (CudaDriver.IsAvailable) Assert.Ignore("a CUDA driver is present");
+        var err = new StringWriter();
+        var old = Console.Error;
+        try
+        {
+            Console.SetError(err);
+            Assert.That(CliApp.Run(new[] { "kernels", "check" }), Is.EqualTo(1));
+        }
+        finally { Console.SetError(old); }
+        Assert.That(err.ToString(), Does.Contain("no usable CUDA driver"));
+        Assert.That(err.ToString(), Does.Contain("libcuda.so.1"));
+    }
 }
