@@ -12,6 +12,8 @@ public static class CliApp
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
         ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
+        ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", _ => InfoCommand.Run()),
+        ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
     };
 
     public static int Run(string[] args)
@@ -32,6 +34,11 @@ public static class CliApp
             return cmd.Run(args[1..]);
         }
         catch (MantisException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (MantisNative.Interop.CudaException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -1,9 +1,10 @@
 using System.Runtime.Intrinsics.X86;
+using MantisNative.Backends.Cuda;
 using MantisNative.Interop;
 
 namespace MantisNative.Cli;
 
-/// <summary>`mantis info`: version, CPU features, threads, CUDA driver presence.</summary>
+/// <summary>`mantis info`: version, CPU features, threads, and the CUDA libraries found (driver, NVRTC, cuBLASLt).</summary>
 public static class InfoCommand
 {
     public static int Run()
@@ -18,8 +19,24 @@ public static class InfoCommand
         if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) feats.Add("Vector512");
         Console.WriteLine($"cpu features  {(feats.Count == 0 ? "none" : string.Join(" ", feats))}");
         Console.WriteLine($"threads       {Environment.ProcessorCount}");
-        var driver = NativeLibraryProbe.TryFind(NativeLibraryProbe.CudaDriverNames);
-        Console.WriteLine($"cuda driver   {(driver is null ? "not found" : $"found ({driver})")}");
+        Console.WriteLine($"cuda driver   {DriverLine()}");
+        Console.WriteLine($"nvrtc         {(Nvrtc.IsAvailable ? $"{Nvrtc.Version} ({Nvrtc.Library.LoadedFrom})" : Nvrtc.UnavailableReason)}");
+        Console.WriteLine($"cublasLt      {(CublasLt.IsAvailable ? $"{CublasLt.Version} ({CublasLt.Library.LoadedFrom})" : CublasLt.UnavailableReason)}");
+        Console.WriteLine($"kernels       {KernelCatalog.FindDirectory() ?? "not found"}");
         return 0;
+    }
+
+    private static string DriverLine()
+    {
+        if (!CudaDriver.IsAvailable) return $"not available: {CudaDriver.UnavailableReason}";
+        var v = CudaDriver.Version;
+        var s = $"CUDA {v / 1000}.{v % 1000 / 10} ({CudaDriver.Library.LoadedFrom})";
+        try
+        {
+            int n = CudaDevice.Count;
+            for (int i = 0; i < n; i++) s += $"\n  gpu         {CudaDevice.GetInfo(i)}";
+        }
+        catch (CudaException e) { s += $"\n  gpu         error: {e.Message}"; }
+        return s;
     }
 }

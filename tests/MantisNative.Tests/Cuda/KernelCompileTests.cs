@@ -1,0 +1,100 @@
+using MantisNative.Backends.Cuda;
+using MantisNative.Interop;
+using NUnit.Framework;
+
+namespace MantisNative.Tests.Cuda;
+
+/// <summary>
+/// Compiles every kernel source with NVRTC for compute_80 PTX and sm_90a CUBIN (no GPU needed), failing on any
+/// error or warning, and prints registers and spills per kernel. CI provides NVRTC 12.4 through
+/// kernels/fetch-nvrtc.sh and MANTIS_NVRTC_PATH; without one the test is skipped with the reason.
+/// </summary>
+public class KernelCompileTests
+{
+    private string _cache = null!;
+
+    [SetUp]
+    public void SetUp() => _cache = Path.Combine(Path.GetTempPath(), "mantis-kcompile-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_cache)) Directory.Delete(_cache, true);
+    }
+
+    private static void RequireNvrtc()
+    {
+        if (!Nvrtc.IsAvailable)
+            Assert.Ignore($"NVRTC not available ({Nvrtc.UnavailableReason}); run kernels/fetch-nvrtc.sh and set MANTIS_NVRTC_PATH");
+    }
+
+    [Test]
+    public void EveryKernelCompilesCleanlyForCiTargets()
+    {
+        RequireNvrtc();
+        var compiler = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        TestContext.Out.WriteLine($"{compiler.Cache.Compiler.Identity} from {Nvrtc.Library.LoadedFrom}");
+        var reports = KernelTarget.CiTargets.SelectMany(compiler.CompileAll).ToList();
+        foreach (var r in reports) TestContext.Out.WriteLine(r.Summary());
+        TestContext.Out.WriteLine(KernelCompiler.FormatResourceTable(reports));
+
+        var failures = reports.Where(r => !r.Clean)
+            .Select(r => $"{r.Source} ({r.Target.Arch}):\n{(r.Success ? string.Join('\n', r.Warnings) : r.Log)}").ToList();
+        Assert.That(failures, Is.Empty, string.Join("\n\n", failures));
+        Assert.That(reports, Has.Count.EqualTo(compiler.Catalog.Sources.Count * 2));
+
+        // Every entry point of the CUBIN build appears in ptxas' report, so the table is complete.
+        var cubin = reports.Where(r => r.Target.IsCubin).ToList();
+        Assert.That(cubin.All(r => r.Kernels.Count > 0), Is.True, "ptxas -v output missing for some source");
+        Assert.That(cubin.Single(r => r.Source == "attention").Kernels.Select(k => k.Function),
+            Is.SupersetOf(new[] { "attention_forward_d64", "attention_forward_d72", "attention_forward_d80", "attention_forward_d128",
+                                  "attention_backward_d64", "attention_backward_d72", "attention_backward_d80", "attention_backward_d128" }));
+    }
+
+    [Test]
+    public void SecondCompileComesFromTheDiskCache()
+    {
+        RequireNvrtc();
+        var first = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        var target = new KernelTarget("compute_80");
+        var src = first.Catalog.Get("cast");
+        Assert.That(first.Compile(src, target).Origin, Is.EqualTo(KernelCacheOrigin.Compiled));
+        var second = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        var r = second.Compile(src, target);
+        Assert.That(r.Origin, Is.EqualTo(KernelCacheOrigin.Disk));
+        Assert.That(second.Cache.CompileCount, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void BrokenSourceReportsTheCompilerLog()
+    {
+        RequireNvrtc();
+        var compiler = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        var bad = new KernelSource("broken", "broken.cu", "#include \"common.cuh\"\nextern \"C\" __global__ void f(float* x) { x[0] = undefined_name; }\n");
+        var r = compiler.Compile(bad, new KernelTarget("compute_80"));
+        Assert.That(r.Success, Is.False);
+        Assert.That(r.Log, Does.Contain("undefined_name"));
+        Assert.That(r.Summary(), Does.StartWith("FAIL"));
+    }
+
+    [Test]
+    public void WarningsAreCaught()
+    {
+        RequireNvrtc();
+        var compiler = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        var warn = new KernelSource("warny", "warny.cu", "extern \"C\" __global__ void f(float* x) { int unused = 3; x[0] = 1.0f; }\n");
+        var r = compiler.Compile(warn, new KernelTarget("compute_80"));
+        Assert.That(r.Success, Is.True);
+        Assert.That(r.Clean, Is.False, r.Log);
+        Assert.That(r.Summary(), Does.StartWith("WARN"));
+    }
+
+    [Test]
+    public void NvrtcReportsItsVersionAndArchitectures()
+    {
+        RequireNvrtc();
+        Assert.That(Nvrtc.Version, Does.Match(@"^\d+\.\d+$"));
+        var archs = Nvrtc.SupportedArchs();
+        if (archs.Length > 0) Assert.That(archs, Does.Contain(80).And.Contain(90));
+    }
+}
