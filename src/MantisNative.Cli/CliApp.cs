@@ -6,7 +6,6 @@ public static class CliApp
     /// <summary>Each subcommand: name, one-line help, and its runner (takes the arguments after the name).</summary>
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
     {
-        ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
         ("train", TrainCommand.Help, TrainCommand.Run),
         ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
