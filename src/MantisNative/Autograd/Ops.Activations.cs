@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
@@ -7,6 +8,7 @@ public static unsafe partial class Ops
 {
     public static Tensor Gelu(Tensor x, GeluKind kind)
     {
+        if (OnDevice(x)) return CudaOps.Gelu(x, kind);
         if (kind != GeluKind.Erf) return VectorGelu(x, kind);
         var y = Tensor.Empty(x.Shape);
         nint px = (nint)x.Data, py = (nint)y.Data;
@@ -44,6 +46,7 @@ public static unsafe partial class Ops
 
     public static Tensor Silu(Tensor x)
     {
+        if (OnDevice(x)) return CudaOps.Silu(x);
         var y0 = Tensor.Empty(x.Shape);
         VectorActivations.SigmoidGate(x.Data, y0.Data, x.Numel, 1f);
         if (Tape.Needs(x))
@@ -60,6 +63,7 @@ public static unsafe partial class Ops
     public static Tensor SwiGlu(Tensor gate, Tensor up)
     {
         if (!gate.Shape.Equals(up.Shape)) throw new ArgumentException($"SwiGlu: gate {gate.Shape} and up {up.Shape} differ");
+        if (OnDevice("SwiGlu", gate, up)) return CudaOps.SwiGlu(gate, up);
         var y = Tensor.Empty(gate.Shape);
         VectorActivations.SwiGlu(gate.Data, up.Data, y.Data, gate.Numel);
         if (Tape.Needs(gate, up))
@@ -77,6 +81,7 @@ public static unsafe partial class Ops
     /// <summary>Softmax over the last dimension.</summary>
     public static Tensor Softmax(Tensor x)
     {
+        if (OnDevice(x)) return CudaOps.Softmax(x);
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
         var y = Tensor.Empty(x.Shape);
         nint px = (nint)x.Data, py = (nint)y.Data;

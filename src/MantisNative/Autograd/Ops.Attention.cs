@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 using CpuAttention = MantisNative.Backends.Cpu.Attention;
@@ -17,6 +18,7 @@ public static unsafe partial class Ops
         if (k.Dim(0) != B || !k.Shape.Equals(v.Shape) || k.Dim(3) != D || Hkv == 0 || H % Hkv != 0 || S < T && causal)
             throw new ArgumentException($"Attention: incompatible q {q.Shape}, k {k.Shape}, v {v.Shape}");
         if (keyValid is not null && keyValid.Length != B * S) throw new ArgumentException($"Attention: key mask has {keyValid.Length} entries, expected {B}x{S}");
+        if (OnDevice("Attention", q, k, v)) return CudaOps.Attention(q, k, v, causal, keyValid, scale ?? 1f / MathF.Sqrt(D));
         var shape = new AttentionShape(B, H, Hkv, T, S, D, causal, keyValid, scale ?? 1f / MathF.Sqrt(D));
         var o = Tensor.Empty(q.Shape);
         var lse = new float[(long)B * H * T];

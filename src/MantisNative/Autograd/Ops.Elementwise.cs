@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
@@ -20,6 +21,7 @@ public static unsafe partial class Ops
     public static Tensor Add(Tensor a, Tensor b)
     {
         long inner = BroadcastInner(a, b, "Add");
+        if (OnDevice("Add", a, b)) return CudaOps.Add(a, b, Math.Max(1, inner));
         var y = Tensor.Empty(a.Shape);
         if (inner == 1 && a.Numel != 1) TensorPrimitives.Add(a.Span, b.Span[0], y.Span);
         else Elementwise.Add(a.Data, a.Numel / Math.Max(1, inner), inner, b.Data, y.Data);
@@ -42,6 +44,7 @@ public static unsafe partial class Ops
     public static Tensor Mul(Tensor a, Tensor b)
     {
         long inner = BroadcastInner(a, b, "Mul");
+        if (OnDevice("Mul", a, b)) return CudaOps.Mul(a, b, Math.Max(1, inner));
         var y = Tensor.Empty(a.Shape);
         if (inner == 1 && a.Numel != 1) TensorPrimitives.Multiply(a.Span, b.Span[0], y.Span);
         else Elementwise.Mul(a.Data, a.Numel / Math.Max(1, inner), inner, b.Data, y.Data);
@@ -69,6 +72,7 @@ public static unsafe partial class Ops
     /// <summary>x * s for a constant s.</summary>
     public static Tensor Scale(Tensor x, float s)
     {
+        if (OnDevice(x)) return CudaOps.Scale(x, s);
         var y = Tensor.Empty(x.Shape);
         TensorPrimitives.Multiply(x.Span, s, y.Span);
         if (Tape.Needs(x))
@@ -84,6 +88,7 @@ public static unsafe partial class Ops
     /// <summary>Sum of all elements (a scalar).</summary>
     public static Tensor Sum(Tensor x)
     {
+        if (OnDevice(x)) return CudaOps.Sum(x);
         double s = 0;
         var span = x.Span;
         // Chunked float sums added in double: accurate and still SIMD.

@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
@@ -26,6 +27,7 @@ public static unsafe partial class Ops
         if (weight.Rank != 4 || weight.Dim(1) != c || weight.Dim(3) != p)
             throw new ArgumentException($"PatchEmbed: weight {weight.Shape} does not fit pixels {pixels.Shape}");
         int patches = (h / p) * (w / p);
+        RequireSameDevice("PatchEmbed", pixels, weight, bias);
         // Intermediates stay alive: the tape keeps them for the backward (the GC frees them after).
         var cols = Im2ColOp(pixels, p);
         var w2 = Reshape(weight, d, c * p * p);
@@ -37,6 +39,7 @@ public static unsafe partial class Ops
 
     private static Tensor Im2ColOp(Tensor pixels, int p)
     {
+        if (OnDevice("PatchEmbed", pixels, null)) return CudaOps.Im2Col(pixels, p);
         int n = pixels.Dim(0), c = pixels.Dim(1), h = pixels.Dim(2), w = pixels.Dim(3);
         var cols = Tensor.Empty(new Shape(n * (h / p) * (w / p), c * p * p));
         Im2Col.Forward(pixels.Data, n, c, h, w, p, cols.Data);

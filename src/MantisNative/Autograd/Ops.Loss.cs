@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Tensors;
 using CpuCrossEntropy = MantisNative.Backends.Cpu.CrossEntropy;
 
@@ -18,6 +19,7 @@ public static unsafe partial class Ops
         if (targets.Length != rows) throw new ArgumentException($"CrossEntropy: {targets.Length} targets for {rows} rows of logits {logits.Shape}");
         foreach (var t in targets)
             if (t != ignoreIndex && (uint)t >= (uint)vocab) throw new MantisException($"label {t} is outside the vocabulary of {vocab} tokens");
+        if (OnDevice(logits)) return DeviceCrossEntropy(logits, targets, ignoreIndex, rows, vocab);
         var lse = new float[rows];
         var (sum, count) = CpuCrossEntropy.Forward(logits.Data, rows, vocab, targets, ignoreIndex, lse);
         var y = Tensor.Scalar(count == 0 ? 0f : (float)(sum / count));
@@ -32,5 +34,18 @@ public static unsafe partial class Ops
             });
         }
         return y;
+    }
+
+    /// <summary>The device kernels know one ignore value (-100): other ignore indices are mapped to it here.</summary>
+    private static Tensor DeviceCrossEntropy(Tensor logits, ReadOnlySpan<int> targets, int ignoreIndex, int rows, int vocab)
+    {
+        var t = new int[targets.Length];
+        int count = 0;
+        for (int i = 0; i < t.Length; i++)
+        {
+            t[i] = targets[i] == ignoreIndex ? IgnoreIndex : targets[i];
+            if (targets[i] != ignoreIndex) count++;
+        }
+        return CudaOps.CrossEntropy(logits, t, count, rows, vocab);
     }
 }

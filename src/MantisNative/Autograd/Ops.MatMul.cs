@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
@@ -21,6 +22,7 @@ public static unsafe partial class Ops
             throw new ArgumentException($"MatMul: batch dimensions of {a.Shape} and {b.Shape} differ");
         var outDims = a.Shape.ToArray();
         outDims[^2] = m; outDims[^1] = n;
+        if (OnDevice("MatMul", a, b)) return CudaOps.MatMul(a, b, transA, transB, m, n, k, batch, shared, new Shape(outDims));
         var y = Tensor.Empty(new Shape(outDims));
         int lda = a.Dim(-1), ldb = b.Dim(-1);
         long sA = (long)m * k, sB = shared ? 0 : (long)k * n, sC = (long)m * n;
@@ -76,6 +78,7 @@ public static unsafe partial class Ops
         if (x.Dim(-1) != inF) throw new ArgumentException($"Linear {w.Name ?? ""}: input {x.Shape} does not end in {inF}");
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != outF)) throw new ArgumentException($"Linear: bias {bias.Shape} is not [{outF}]");
         int rows = checked((int)(x.Numel / inF));
+        if (OnDevice("Linear", x, w, bias)) return CudaOps.Linear(x, w, bias, rows, inF, outF);
         var y = Tensor.Empty(x.Shape.With(-1, outF));
         float* yd = y.Data;
         if (bias is not null)

@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Tensors;
 using CpuLayerNorm = MantisNative.Backends.Cpu.LayerNorm;
 using CpuRmsNorm = MantisNative.Backends.Cpu.RmsNorm;
@@ -11,6 +12,7 @@ public static unsafe partial class Ops
     {
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
         if (weight.Numel != dim) throw new ArgumentException($"RmsNorm: weight {weight.Shape} does not match last dimension of {x.Shape}");
+        if (OnDevice("RmsNorm", x, weight)) return CudaOps.RmsNorm(x, weight, eps, rows, dim);
         var y = Tensor.Empty(x.Shape);
         var rstd = new float[rows];
         fixed (float* pr = rstd) CpuRmsNorm.Forward(x.Data, weight.Data, y.Data, pr, rows, dim, eps);
@@ -32,6 +34,7 @@ public static unsafe partial class Ops
     {
         int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
         if (weight.Numel != dim) throw new ArgumentException($"LayerNorm: weight {weight.Shape} does not match last dimension of {x.Shape}");
+        if (OnDevice("LayerNorm", x, weight, bias)) return CudaOps.LayerNorm(x, weight, bias, eps, rows, dim);
         var y = Tensor.Empty(x.Shape);
         var mean = new float[rows];
         var rstd = new float[rows];

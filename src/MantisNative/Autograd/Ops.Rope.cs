@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Tensors;
 using CpuRope = MantisNative.Backends.Cpu.Rope;
 
@@ -14,6 +15,7 @@ public static unsafe partial class Ops
         int dim = x.Dim(-1), heads = x.Dim(-2);
         int tokens = checked((int)(x.Numel / ((long)dim * heads)));
         if (cos.Length != tokens * (dim / 2)) throw new ArgumentException($"Rope: tables for {cos.Length / Math.Max(1, dim / 2)} tokens, tensor {x.Shape} has {tokens}");
+        if (OnDevice(x)) return CudaOps.Rope(x, cos, sin, tokens, heads, dim);
         var y = Tensor.Empty(x.Shape);
         CpuRope.Apply(x.Data, y.Data, tokens, heads, dim, cos, sin, transpose: false);
         if (Tape.Needs(x))

@@ -1,3 +1,4 @@
+using MantisNative.Backends.Cuda;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
@@ -19,6 +20,7 @@ public static unsafe partial class Ops
     {
         if (perm.Length != x.Rank || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= x.Rank))
             throw new ArgumentException($"bad permutation [{string.Join(",", perm)}] for shape {x.Shape}");
+        if (OnDevice(x)) return CudaOps.Permute(x, perm);
         var dims = x.Shape.ToArray();
         var y = Tensor.Empty(new Shape(perm.Select(p => dims[p]).ToArray()));
         Backends.Cpu.Permute.Run(x.Data, dims, perm, y.Data);
@@ -54,6 +56,7 @@ public static unsafe partial class Ops
             throw new ArgumentException($"slice [{start}, {start + length}) out of range for dimension {dim} of {x.Shape}");
         long outer = x.Shape.Prod(0, dim), inner = x.Shape.Prod(dim + 1, x.Rank);
         int full = x.Dim(dim);
+        if (OnDevice(x)) return CudaOps.Slice(x, dim, start, length, outer, inner);
         var y = Tensor.Empty(x.Shape.With(dim, length));
         CopyBlocks(x.Data, full, start, y.Data, length, 0, length, outer, inner);
         if (Tape.Needs(x))
@@ -89,6 +92,7 @@ public static unsafe partial class Ops
                     throw new ArgumentException($"Concat: shape {t.Shape} does not match {first.Shape} outside dimension {dim}");
         int total = xs.Sum(t => t.Dim(dim));
         long outer = first.Shape.Prod(0, dim), inner = first.Shape.Prod(dim + 1, first.Rank);
+        if (OnDevice("Concat", xs)) return CudaOps.Concat(xs, dim, total, outer, inner);
         var y = Tensor.Empty(first.Shape.With(dim, total));
         int at = 0;
         foreach (var t in xs)
@@ -122,6 +126,7 @@ public static unsafe partial class Ops
         long inner = x.Shape.Prod(1, x.Rank);
         foreach (var i in index)
             if ((uint)i >= (uint)rows) throw new ArgumentException($"IndexSelect: index {i} out of range for {rows} rows");
+        if (OnDevice(x)) return CudaOps.IndexSelect(x, index);
         var y = Tensor.Empty(x.Shape.With(0, index.Length));
         float* src = x.Data, dst = y.Data;
         for (int r = 0; r < index.Length; r++)

@@ -57,7 +57,13 @@ public sealed class Tape
     public static void Backward(Tensor loss)
     {
         if (loss.Numel != 1) throw new InvalidOperationException($"Backward needs a scalar loss, got shape {loss.Shape}");
-        using var seed = Tensor.Full(loss.Shape, 1f);
+        using var one = Tensor.Full(loss.Shape, 1f);
+        if (!loss.IsOnDevice)
+        {
+            Current.Run(loss, one);
+            return;
+        }
+        using var seed = one.To(loss.Device, loss.DType);
         Current.Run(loss, seed);
     }
 

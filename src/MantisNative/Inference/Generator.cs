@@ -24,7 +24,9 @@ public static class Generator
         {
             var layout = ImageTokenLayout.Build(promptIds, 1, null, null, model.Config.ImageTokenIndex, pixels?.Dim(0) ?? 0,
                 model.Config.ImageTokensPerImage, 0);
-            var features = pixels is null ? null : model.ImageFeatures(pixels);
+            // the one explicit copy of the inputs to the model's device (the KV cache then stays there)
+            using var onDevice = pixels is null || pixels.Device == model.Device ? null : pixels.To(model.Device);
+            var features = pixels is null ? null : model.ImageFeatures(onDevice ?? pixels);
             var embeds = model.Embed(layout, features);
             position = layout.Length;
             logits = LastLogits(model, embeds, Enumerable.Range(0, position).ToArray(), cache);
@@ -50,6 +52,6 @@ public static class Generator
         int t = hidden.Dim(1);
         using var last = Ops.Slice(hidden, 1, t - 1, 1);
         using var logits = model.Language.Logits(last);
-        return logits.ToArray();
+        return logits.ToArray();   // on a device: the one download per step, for sampling on the host
     }
 }

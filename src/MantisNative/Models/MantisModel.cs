@@ -43,6 +43,19 @@ public sealed class MantisModel : IDisposable
         }
     }
 
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => Parameters.All.Count == 0 ? Device.Cpu : Parameters.All[0].Tensor.Device;
+
+    /// <summary>
+    /// Moves every parameter to <paramref name="device"/> in place (BF16 on a GPU, F32 on the host, per DESIGN
+    /// "Numerics"); inputs (pixels) must then be moved by the caller. Gradients are dropped.
+    /// </summary>
+    public MantisModel To(Device device)
+    {
+        foreach (var p in Parameters.All) p.Tensor.MoveTo(device);
+        return this;
+    }
+
     public IEnumerable<Parameter> TrainableParameters => Parameters.All.Where(p => p.Tensor.RequiresGrad);
 
     /// <summary>Image features [N, tokensPerImage, text hidden] of pixels [N, C, H, W].</summary>

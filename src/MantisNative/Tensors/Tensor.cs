@@ -11,8 +11,12 @@ namespace MantisNative.Tensors;
 public sealed unsafe partial class Tensor : IDisposable
 {
     public Shape Shape { get; }
-    public DType DType { get; }
-    public HostStorage Storage { get; }
+    public DType DType { get; private set; }
+    private HostStorage? _host;
+    private IDeviceStorage? _deviceStorage;
+
+    /// <summary>The host memory; a device tensor has none (copy it with <see cref="To(Device, DType?)"/>).</summary>
+    public HostStorage Storage => _host ?? throw NotOnHost();
 
     /// <summary>A readable name (the Hugging Face tensor name for parameters).</summary>
     public string? Name { get; set; }
@@ -30,7 +34,15 @@ public sealed unsafe partial class Tensor : IDisposable
     {
         Shape = shape;
         DType = dtype;
-        Storage = storage;
+        _host = storage;
+        TensorScope.Register(this);
+    }
+
+    private Tensor(Shape shape, DType dtype, IDeviceStorage storage)
+    {
+        Shape = shape;
+        DType = dtype;
+        _deviceStorage = storage;
         TensorScope.Register(this);
     }
 
@@ -131,7 +143,7 @@ public sealed unsafe partial class Tensor : IDisposable
         if (DType != DType.F32) throw new InvalidOperationException($"tensor {Name ?? Shape.ToString()} is {DType}; this needs F32");
     }
 
-    public float[] ToArray() => To(DType.F32) is var t && ReferenceEquals(t, this) ? Span.ToArray() : ConvertAndDispose(t);
+    public float[] ToArray() => _deviceStorage is not null ? DownloadToArray() : To(DType.F32) is var t && ReferenceEquals(t, this) ? Span.ToArray() : ConvertAndDispose(t);
 
     private static float[] ConvertAndDispose(Tensor t)
     {
@@ -152,6 +164,7 @@ public sealed unsafe partial class Tensor : IDisposable
     public Tensor To(DType dtype)
     {
         if (dtype == DType) return this;
+        if (_deviceStorage is not null) return To(Device, dtype);
         var dst = Zeros(Shape, dtype);
         long n = Numel;
         if (n == 0) return dst;
@@ -172,6 +185,7 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>All elements widened to double (exact for every dtype but I64 beyond 2^53).</summary>
     public double[] ReadAsDouble()
     {
+        if (_deviceStorage is not null) return DownloadAsDouble();
         var r = new double[Numel];
         switch (DType)
         {
@@ -197,6 +211,7 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>A new tensor with its own copy of the data, not connected to any tape.</summary>
     public Tensor Clone()
     {
+        if (_deviceStorage is not null) return CloneOnDevice();
         var t = new Tensor(Shape, DType, new HostStorage(Storage.Bytes, zero: false));
         Bytes.CopyTo(t.Bytes);
         return t;
@@ -206,6 +221,11 @@ public sealed unsafe partial class Tensor : IDisposable
     public Tensor View(Shape shape)
     {
         if (shape.Numel != Numel) throw new ArgumentException($"cannot view {Shape} as {shape}");
+        if (_deviceStorage is not null)
+        {
+            _deviceStorage.AddRef();
+            return new Tensor(shape, DType, _deviceStorage);
+        }
         Storage.AddRef();
         return new Tensor(shape, DType, Storage);
     }
@@ -228,6 +248,11 @@ public sealed unsafe partial class Tensor : IDisposable
     internal void AccumulateGrad(Tensor g)
     {
         if (!g.Shape.Equals(Shape)) throw new InvalidOperationException($"gradient shape {g.Shape} does not match {Name ?? "tensor"} {Shape}");
+        if (_deviceStorage is not null || g._deviceStorage is not null)
+        {
+            AccumulateGradOnDevice(g);
+            return;
+        }
         if (Grad is null)
         {
             // a gradient outlives any activation scope of the step that produced it
@@ -250,7 +275,8 @@ public sealed unsafe partial class Tensor : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        Storage.Dispose();
+        _host?.Dispose();
+        _deviceStorage?.Dispose();
         Grad?.Dispose();
         Grad = null;
     }
