@@ -1,4 +1,5 @@
 using MantisNative.Autograd;
+using MantisNative.Backends.Cuda;
 using MantisNative.IO;
 using MantisNative.Tensors;
 
@@ -8,18 +9,27 @@ namespace MantisNative.Cli;
 /// `mantis forward --model DIR --inputs FILE.safetensors --output FILE.safetensors [--grads] [--train-vision]`:
 /// runs the model on input_ids / pixel_values / labels (attention_mask optional) and writes logits, loss,
 /// image_features and, with --grads, grad.&lt;name&gt; of every trainable parameter. For comparing with a PyTorch dump.
+/// `--device cpu|cuda[:N]|auto` (default cpu) picks where the model runs; auto takes the GPU when a driver and a
+/// device exist. On a GPU the weights are BF16 and every output is copied back to the host for writing.
 /// </summary>
 public static class ForwardCommand
 {
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output" }, new[] { "grads", "train-vision" });
+        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output", "device" }, new[] { "grads", "train-vision" });
         string modelDir = a.Require("model"), inputs = a.Require("inputs"), output = a.Require("output");
         if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
         OutputPath.EnsureWritable(output);
+        var device = DeviceSelection.Resolve(a.Get("device"), new DriverGpuProbe());
+        if (a.Get("device") is "auto") Console.Error.WriteLine($"device: {device}");
 
         using var loaded = ModelFiles.Load(modelDir);
         var model = loaded.Model;
+        if (device.IsCuda)
+        {
+            DeviceSelection.Prepare(device);
+            model.To(device);
+        }
         model.SetTrainable(vision: a.Flag("train-vision"), projector: true, language: true);
         using var src = SafetensorsFile.Open(inputs);
         if (!src.Contains("input_ids")) throw new MantisException($"{inputs}: no tensor named 'input_ids'");
@@ -33,6 +43,12 @@ public static class ForwardCommand
         {
             var info = src.GetInfo("pixel_values");
             pixels = Tensor.FromSpan(src.ReadFloat32("pixel_values"), new Shape(info.ShapeSpan.ToArray().Select(d => (int)d).ToArray()));
+        }
+        if (pixels is not null && device.IsCuda)
+        {
+            var host = pixels;
+            pixels = host.To(device);
+            host.Dispose();
         }
         bool grads = a.Flag("grads");
         if (grads && labels is null) throw new MantisException($"mantis forward: --grads needs 'labels' in {inputs}");

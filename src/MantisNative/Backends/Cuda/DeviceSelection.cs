@@ -33,7 +33,7 @@ public static class DeviceSelection
         if (s == "auto") return probe.UnavailableReason is null ? Device.Cuda(0) : Device.Cpu;
         var d = Device.Parse(s);
         if (d.IsCpu) return d;
-        if (probe.UnavailableReason is { } why) throw new MantisException($"--device {s}: {why}");
+        if (probe.UnavailableReason is { } why) throw new MantisException($"--device {s}: {why.Split('\n')[0].Trim()}");
         if (d.Ordinal >= probe.DeviceCount)
             throw new MantisException($"--device {s}: CUDA device {d.Ordinal} does not exist ({probe.DeviceCount} visible)");
         return d;
