@@ -12,6 +12,7 @@ public static class CliApp
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
         ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
         ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", _ => InfoCommand.Run()),
+        ("gpu-check", GpuCheckCommand.Help, GpuCheckCommand.Run),
         ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
     };
 

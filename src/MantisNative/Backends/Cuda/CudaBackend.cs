@@ -53,11 +53,18 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
     /// <summary>Wires <see cref="DeviceBackends"/> to open CUDA devices on first use (idempotent).</summary>
     public static void Install() => DeviceBackends.Opener ??= d => Open(d.Ordinal);
 
+    /// <summary>Two bf16 NaNs, or one f32 NaN: whichever dtype reads the word sees NaN.</summary>
+    public const uint NaNPattern = 0x7FC07FC0u;
+
+    /// <summary>Fill memory that ops promise to overwrite with NaN (gpu-check: a skipped element shows up).</summary>
+    public bool PoisonAllocations { get; set; }
+
     public IDeviceStorage Allocate(long bytes, bool zero)
     {
         // at least 4 bytes: an empty tensor still has an address, and poisoning writes 32-bit words
         var buffer = Context.Allocate(Math.Max((bytes + 3) / 4 * 4, 4));
         if (zero) buffer.Clear();
+        else if (PoisonAllocations) buffer.Fill32(NaNPattern);
         return new CudaStorage(Device, buffer, bytes);
     }
 
