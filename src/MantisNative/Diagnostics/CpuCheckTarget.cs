@@ -74,6 +74,9 @@ public sealed class CpuCheckTarget : ICheckTarget
         return 2.0 * size * size * size / (ms * 1e9);
     }
 
+    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay) =>
+        HostAdamW.Steps(weights, gradsPerStep, lr, weightDecay);
+
     public void Place(MantisModel model) { }
 
     public void Dispose() { }

@@ -78,6 +78,28 @@ public sealed class CudaCheckTarget : ICheckTarget
         return shape.Flops / (ms * 1e9);
     }
 
+    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay)
+    {
+        using var scope = new TensorScope();
+        var hosts = weights.Select((w, i) => Tensor.FromArray(w, w.Length)).ToArray();
+        using var opt = new CudaAdamW();
+        opt.TakeMasters(hosts.Select((h, i) => ($"w{i}", h)), Device);
+        var ps = hosts.Select(h => h.To(Device)).ToArray();
+        foreach (var grads in gradsPerStep)
+        {
+            for (int i = 0; i < ps.Length; i++)
+            {
+                ps[i].ZeroGrad();
+                using var g = Tensor.FromArray(grads[i], grads[i].Length);
+                ps[i].Grad = TensorScope.Keep(g.To(Device, DType.F32));
+            }
+            opt.Update(ps.Select((p, i) => ($"w{i}", p, weightDecay)), lr);
+        }
+        var result = ps.Select((_, i) => opt.State[$"w{i}"].Master.ToArray()).ToArray();
+        foreach (var p in ps) p.ZeroGrad();
+        return result;
+    }
+
     public void Place(MantisModel model) => model.To(Device);
 
     public void Dispose() { }

@@ -35,6 +35,11 @@ public static class GpuCheck
             report.Checks.AddRange(rows);
             foreach (var r in rows) log.WriteLine(GpuCheckTable.Line(r));
         }
+        foreach (var r in OptimizerCheck.Run(target, new Random(options.Seed + 1)))
+        {
+            report.Checks.Add(r);
+            log.WriteLine(GpuCheckTable.Line(r));
+        }
         if (options.FixturesDir is { } dir)
             foreach (var folder in FixtureCheck.Find(dir))
             {

@@ -38,6 +38,12 @@ public interface ICheckTarget : IDisposable
     /// <summary>The GEMM rate of the target's matrix library (cuBLASLt bf16 on a GPU) in TFLOP/s, measured now.</summary>
     double GemmTflops(int size);
 
+    /// <summary>
+    /// Runs AdamW (betas 0.9/0.999, eps 1e-8) for as many steps as <paramref name="gradsPerStep"/> holds over tensors
+    /// starting at <paramref name="weights"/> and returns the fp32 (master) weights after the last step.
+    /// </summary>
+    float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay);
+
     /// <summary>Moves a loaded model where the target runs it.</summary>
     void Place(MantisModel model);
 }

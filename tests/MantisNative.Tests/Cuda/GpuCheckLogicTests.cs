@@ -136,6 +136,9 @@ public class GpuCheckLogicTests
             foreach (var phase in new[] { "logits", "loss", "grads", "generate" })
                 Assert.That(report.Checks.Any(c => c.Section == "fixture" && c.Name == f && c.Phase == phase && c.Passed), Is.True, $"{f} {phase}");
         Assert.That(report.Checks.Single(c => c.Name == "tiny-clip-llama" && c.Phase == "logits").Tolerance, Is.EqualTo(FixtureCheck.Bf16Logits));
+        var optim = report.Checks.Where(c => c.Section == "optim").ToList();
+        Assert.That(optim, Has.Count.EqualTo(3), "AdamW master weights of three tensors");
+        Assert.That(optim.Select(c => c.Tolerance), Is.All.EqualTo(OpCheckRunner.Fp32Tolerance));
         Assert.That(report.CopyGBs, Is.GreaterThan(0));
         Assert.That(report.GemmTflops, Is.GreaterThan(0));
         Assert.That(report.Timings.Select(t => t.Name), Is.EquivalentTo(OpCases.Create(new Random(1), false).Select(c => c.Name)));
