@@ -51,6 +51,12 @@ switch ($Target) {
             "--self-contained", "-p:PublishSingleFile=true", "-p:PublishTrimmed=true", "-p:InvariantGlobalization=true",
             "-p:IncludeNativeLibrariesForSelfExtract=true", "-o", $out)
         Copy-Item -Recurse kernels (Join-Path $out "kernels")
+        # gpu-check's fixture models (--fixtures fixtures) and the GPU machine's script and PyTorch peer
+        $fixtures = New-Item -ItemType Directory -Force (Join-Path $out "fixtures")
+        foreach ($f in @("tiny-siglip-llama", "tiny-clip-llama")) {
+            Copy-Item -Recurse (Join-Path "tests/MantisNative.Tests/fixtures" $f) (Join-Path $fixtures $f)
+        }
+        Copy-Item bench/gpu/run.sh, bench/gpu/llama_peer.py $out
         $size = (Get-ChildItem -Recurse $out | Measure-Object -Sum Length).Sum / 1MB
         Write-Host ("published {0} ({1:N1} MB)" -f $out, $size)
         Invoke-Checked (Join-Path $out "mantis") @("info")
