@@ -61,11 +61,32 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
 
     public IDeviceStorage Allocate(long bytes, bool zero)
     {
+        DrainDeferredFrees();
         // at least 4 bytes: an empty tensor still has an address, and poisoning writes 32-bit words
-        var buffer = Context.Allocate(Math.Max((bytes + 3) / 4 * 4, 4));
+        long size = Math.Max((bytes + 3) / 4 * 4, 4);
+        DeviceBuffer buffer;
+        try { buffer = Context.Allocate(size); }
+        catch (CudaException e) when (e.Status == (int)CuResult.OutOfMemory)
+        {
+            // forgotten intermediates may hold the memory: let the GC find them, free them here, try once more
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            DrainDeferredFrees();
+            buffer = Context.Allocate(size);
+        }
         if (zero) buffer.Clear();
         else if (PoisonAllocations) buffer.Fill32(NaNPattern);
-        return new CudaStorage(Device, buffer, bytes);
+        return new CudaStorage(this, buffer, bytes);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<DeviceBuffer> _deferred = new();
+
+    /// <summary>Called by finalizers (any thread): the buffer is freed on the backend's thread later.</summary>
+    internal void FreeLater(DeviceBuffer buffer) => _deferred.Enqueue(buffer);
+
+    private void DrainDeferredFrees()
+    {
+        while (_deferred.TryDequeue(out var b)) b.Dispose();
     }
 
     private static DeviceBuffer Buf(IDeviceStorage s) => ((CudaStorage)s).Buffer;

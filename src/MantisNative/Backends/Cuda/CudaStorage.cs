@@ -2,20 +2,26 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
-/// <summary>A tensor's device memory: one <see cref="DeviceBuffer"/> shared by a tensor and its views (reference counted).</summary>
+/// <summary>
+/// A tensor's device memory: one <see cref="DeviceBuffer"/> shared by a tensor and its views (reference counted).
+/// A storage nobody disposed (an inference intermediate, as on the host) is reclaimed after the GC finds it: the
+/// finalizer cannot call CUDA (wrong thread, no current context), so it hands the buffer to the backend, which frees
+/// it on its own thread at the next allocation.
+/// </summary>
 public sealed class CudaStorage : IDeviceStorage
 {
+    private readonly CudaBackend _backend;
     private readonly DeviceBuffer _buffer;
     private int _refs = 1;
 
-    public CudaStorage(Device device, DeviceBuffer buffer, long bytes)
+    internal CudaStorage(CudaBackend backend, DeviceBuffer buffer, long bytes)
     {
-        Device = device;
+        _backend = backend;
         _buffer = buffer;
         Bytes = bytes;
     }
 
-    public Device Device { get; }
+    public Device Device => _backend.Device;
     public long Bytes { get; }
     public DeviceBuffer Buffer => _buffer;
     public ulong Pointer => _buffer.Pointer;
@@ -24,6 +30,10 @@ public sealed class CudaStorage : IDeviceStorage
 
     public void Dispose()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) _buffer.Dispose();
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        _buffer.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    ~CudaStorage() => _backend.FreeLater(_buffer);
 }
