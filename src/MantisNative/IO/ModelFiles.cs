@@ -46,7 +46,8 @@ public static class ModelFiles
         {
             if (!seen.Add(p.Tensor)) continue; // tied lm_head: saved once, as transformers does
             var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
-            writer.AddFloat32(p.Name, shape, p.Tensor.Span.ToArray(), saveAllAs ?? p.SaveAs);
+            // ToArray: the same copy on the host, an explicit download for a model on a GPU
+            writer.AddFloat32(p.Name, shape, p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
         }
         foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
         if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);

@@ -7,8 +7,6 @@ namespace MantisNative.Backends.Cuda;
 // 4-byte words, so they serve BF16 activations and F32 tensors alike.
 public static partial class CudaOps
 {
-    private const int MaxPermuteRank = 6;
-
     private static string Words(Tensor t, string op) => t.DType.SizeOf() switch
     {
         2 => "2b",
@@ -37,18 +35,7 @@ public static partial class CudaOps
     /// <summary>y = x with output dimension k taken from input dimension perm[k] (dims padded in front to rank 6).</summary>
     internal static void PermuteInto(Tensor x, int[] perm, Tensor y)
     {
-        int r = x.Rank;
-        if (r > MaxPermuteRank) throw new MantisException($"Permute on the device supports rank <= {MaxPermuteRank}, got {x.Shape}");
-        var inStride = new long[r];
-        for (int i = r - 1, s = 1; i >= 0; i--) { inStride[i] = s; s *= x.Dim(i); }
-        var dims = new int[MaxPermuteRank];
-        var strides = new long[MaxPermuteRank];
-        for (int k = 0; k < MaxPermuteRank; k++) dims[k] = 1;
-        for (int k = 0; k < r; k++)
-        {
-            dims[MaxPermuteRank - r + k] = x.Dim(perm[k]);
-            strides[MaxPermuteRank - r + k] = inStride[perm[k]];
-        }
+        var (dims, strides) = PermuteGeometry.For(x.Shape.ToArray(), perm);
         long n = x.Numel;
         if (n == 0) return;
         var be = Be(x);
