@@ -39,6 +39,7 @@ public static class GpuCheckJson
             w.WriteStartObject();
             w.WriteString("name", t.Name);
             Num(w, "ms", t.Ms);
+            Num(w, "fwd_bwd_ms", t.FwdBwdMs);
             w.WriteNumber("bytes", t.Bytes);
             w.WriteNumber("flops", t.Flops);
             Num(w, "gbs", t.GBs);

@@ -6,6 +6,9 @@ public sealed record CheckRow(string Section, string Name, string Phase, double 
 /// <summary>One timing: median milliseconds and what they achieve.</summary>
 public sealed record TimingRow(string Name, double Ms, long Bytes, long Flops)
 {
+    /// <summary>Median milliseconds of forward plus backward (NaN when the op was not timed with its backward).</summary>
+    public double FwdBwdMs { get; init; } = double.NaN;
+
     public double GBs => Ms > 0 ? Bytes / (Ms * 1e6) : double.NaN;
     public double Tflops => Ms > 0 && Flops > 0 ? Flops / (Ms * 1e9) : double.NaN;
 }

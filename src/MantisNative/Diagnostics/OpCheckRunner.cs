@@ -131,7 +131,7 @@ public sealed class OpCheckRunner
         return new CheckRow(section, name, phase, rel, max, tolerance, rel <= tolerance, note);
     }
 
-    /// <summary>Median time of the forward on the target (inputs made once, outside the timing).</summary>
+    /// <summary>Median time of the forward on the target (inputs made once, outside the timing), then of forward + backward.</summary>
     public TimingRow Time(OpCase c, int warmup, int runs)
     {
         using var scope = new TensorScope();
@@ -140,17 +140,54 @@ public sealed class OpCheckRunner
             using var host = Tensor.FromArray(Random(inp), inp.Shape);
             return _target.Upload(host);
         }).ToArray();
-        long bytes = inputs.Sum(t => t.Numel * t.DType.SizeOf());
-        using (Tape.NoGrad())
+        try
         {
-            using (var y = (c.TargetRun ?? c.Run)(inputs)) bytes += y.Numel * y.DType.SizeOf();
-            double ms = _target.TimeMs(() =>
+            long bytes = inputs.Sum(t => t.Numel * t.DType.SizeOf());
+            double ms;
+            using (Tape.NoGrad())
+            {
+                using (var y = (c.TargetRun ?? c.Run)(inputs)) bytes += y.Numel * y.DType.SizeOf();
+                ms = _target.TimeMs(() =>
+                {
+                    using var s = new TensorScope();
+                    (c.TargetRun ?? c.Run)(inputs);
+                }, warmup, runs);
+            }
+            double fwdBwd = c.Backward ? TimeWithBackward(c, inputs, warmup, runs) : double.NaN;
+            return new TimingRow(c.Name, ms, bytes, c.Flops) { FwdBwdMs = fwdBwd };
+        }
+        finally
+        {
+            foreach (var t in inputs) t.Dispose();
+        }
+    }
+
+    /// <summary>Forward and backward (seeded with ones) together: the tape is used up by each backward.</summary>
+    private double TimeWithBackward(OpCase c, Tensor[] inputs, int warmup, int runs)
+    {
+        foreach (var (t, inp) in inputs.Zip(c.Inputs)) t.RequiresGrad = inp.Grad;
+        Tensor? seed = null;
+        try
+        {
+            return _target.TimeMs(() =>
             {
                 using var s = new TensorScope();
-                (c.TargetRun ?? c.Run)(inputs);
+                var y = (c.TargetRun ?? c.Run)(inputs);
+                if (!y.RequiresGrad) return;
+                if (seed is null || !seed.Shape.Equals(y.Shape) || seed.DType != y.DType)
+                {
+                    seed?.Dispose();
+                    using var one = Tensor.Full(y.Shape, 1f);
+                    seed = TensorScope.Keep(_target.Upload(one, y.DType));
+                }
+                Tape.Backward(y, seed);
+                foreach (var t in inputs) t.ZeroGrad();
             }, warmup, runs);
-            foreach (var t in inputs) t.Dispose();
-            return new TimingRow(c.Name, ms, bytes, c.Flops);
+        }
+        finally
+        {
+            seed?.Dispose();
+            foreach (var t in inputs) { t.ZeroGrad(); t.RequiresGrad = false; }
         }
     }
 }

@@ -143,6 +143,7 @@ public class GpuCheckLogicTests
         Assert.That(report.GemmTflops, Is.GreaterThan(0));
         Assert.That(report.Timings.Select(t => t.Name), Is.EquivalentTo(OpCases.Create(new Random(1), false).Select(c => c.Name)));
         Assert.That(report.Timings.Where(t => t.Name.StartsWith("linear")).Select(t => t.Tflops), Is.All.GreaterThan(0));
+        Assert.That(report.Timings.Where(t => t.Name != "patch_embed").Select(t => t.FwdBwdMs), Is.All.GreaterThan(0), "forward + backward timed");
 
         var table = GpuCheckTable.Render(report);
         var lines = table.TrimEnd().Split('\n');
@@ -160,7 +161,7 @@ public class GpuCheckLogicTests
         Assert.That(root.GetProperty("timings").GetArrayLength(), Is.EqualTo(report.Timings.Count));
         Assert.That(root.GetProperty("baselines").GetProperty("copy_gbs").GetDouble(), Is.GreaterThan(0));
         var first = root.GetProperty("timings")[0];
-        foreach (var key in new[] { "name", "ms", "bytes", "flops", "gbs", "tflops", "fraction_of_copy", "fraction_of_gemm" })
+        foreach (var key in new[] { "name", "ms", "fwd_bwd_ms", "bytes", "flops", "gbs", "tflops", "fraction_of_copy", "fraction_of_gemm" })
             Assert.That(first.TryGetProperty(key, out _), Is.True, key);
     }
 
