@@ -145,6 +145,15 @@ public class DeviceTensorTests
     }
 
     [Test]
+    public void MovingToARealGpuWithoutADriverSaysWhy()
+    {
+        if (MantisNative.Interop.CudaDriver.IsAvailable) Assert.Ignore("a CUDA driver is present here");
+        using var host = Tensor.FromArray(new[] { 1f }, 1);
+        var e = Assert.Throws<MantisNative.Interop.CudaException>(() => host.To(Device.Cuda(3)))!;
+        Assert.That(e.Message, Does.StartWith("CUDA is not available"));
+    }
+
+    [Test]
     public void DeviceNamesParse()
     {
         Assert.That(Device.Parse("cpu"), Is.EqualTo(Device.Cpu));
