@@ -11,6 +11,7 @@ public static partial class CudaOps
         ulong a, int lda, long sA, ulong b, int ldb, long sB, ulong c, int ldc, long sC, float beta = 0f)
     {
         if (m == 0 || n == 0 || batch == 0) return;
+        if (k == 0 && beta == 1f) return;   // adds nothing
         if (k == 0) throw new MantisException($"GEMM with an empty inner dimension ({m}x{n}) is not supported on the device");
         var shape = new GemmShape(m, n, k, ta, tb, lda, ldb, ldc, batch, sA, sB, sC);
         be.Gemm.Run(shape, a, b, c, 1f, beta);
@@ -18,57 +19,46 @@ public static partial class CudaOps
 
     private const long Bf16Bytes = 2;
 
+    /// <summary>The address of BF16 element <paramref name="offset"/> of a device tensor.</summary>
+    private static ulong At(Tensor t, long offset) => P(t) + (ulong)(offset * Bf16Bytes);
+
     public static Tensor MatMul(Tensor a, Tensor b, bool transA, bool transB, int m, int n, int k, long batch, bool shared, Shape outShape)
     {
         RequireBf16("MatMul", a, b);
         var be = Be(a);
         var y = Bf16Like(a, outShape);
-        int lda = a.Dim(-1), ldb = b.Dim(-1);
-        long sA = (long)m * k, sB = shared ? 0 : (long)k * n, sC = (long)m * n;
-        if (shared && !transA)
-            Gemm(be, 1, false, transB, checked((int)(batch * m)), n, k, P(a), lda, 0, P(b), ldb, 0, P(y), n, 0);
-        else
-            Gemm(be, (int)batch, transA, transB, m, n, k, P(a), lda, sA, P(b), ldb, sB, P(y), n, sC);
-
+        int lda = a.Dim(-1), ldb = b.Dim(-1), items = checked((int)batch);
+        Run(be, MatMulPlan.Forward(transA, transB, m, n, k, items, shared, lda, ldb), a, b, y, null, null, null);
         if (Tape.Needs(a, b))
             Record(y, g =>
             {
                 if (a.RequiresGrad)
                 {
                     using var ga = Bf16Like(a);
-                    if (!transA) Gemm(be, (int)batch, false, !transB, m, k, n, P(g), n, sC, P(b), ldb, sB, P(ga), k, sA);
-                    else Gemm(be, (int)batch, transB, true, k, m, n, P(b), ldb, sB, P(g), n, sC, P(ga), m, sA);
+                    Run(be, MatMulPlan.GradA(transA, transB, m, n, k, items, shared, ldb), a, b, y, g, ga, null);
                     a.AccumulateGrad(ga);
                 }
                 if (b.RequiresGrad)
                 {
                     using var gb = Bf16Like(b);
-                    if (shared && !transA)
-                    {
-                        int rows = checked((int)(batch * m));
-                        if (!transB) Gemm(be, 1, true, false, k, n, rows, P(a), k, 0, P(g), n, 0, P(gb), n, 0);
-                        else Gemm(be, 1, true, false, n, k, rows, P(g), n, 0, P(a), k, 0, P(gb), k, 0);
-                    }
-                    else if (!shared)
-                    {
-                        if (!transB) Gemm(be, (int)batch, !transA, false, k, n, m, P(a), lda, sA, P(g), n, sC, P(gb), n, sB);
-                        else Gemm(be, (int)batch, true, transA, n, k, m, P(g), n, sC, P(a), lda, sA, P(gb), k, sB);
-                    }
-                    else
-                    {
-                        // a shared b under transA: item by item, summing into gb (beta = 1 after the first)
-                        for (long i = 0; i < batch; i++)
-                        {
-                            float beta = i > 0 ? 1f : 0f;
-                            ulong ai = P(a) + (ulong)(i * sA * Bf16Bytes), gi = P(g) + (ulong)(i * sC * Bf16Bytes);
-                            if (!transB) Gemm(be, 1, !transA, false, k, n, m, ai, lda, 0, gi, n, 0, P(gb), n, 0, beta);
-                            else Gemm(be, 1, true, transA, n, k, m, gi, n, 0, ai, lda, 0, P(gb), k, 0, beta);
-                        }
-                    }
+                    Run(be, MatMulPlan.GradB(transA, transB, m, n, k, items, shared, lda), a, b, y, g, null, gb);
                     b.AccumulateGrad(gb);
                 }
             });
         return y;
+    }
+
+    /// <summary>Issues a plan's GEMMs with each operand role bound to its tensor.</summary>
+    private static void Run(CudaBackend be, IReadOnlyList<GemmCall> plan, Tensor a, Tensor b, Tensor y, Tensor? g, Tensor? ga, Tensor? gb)
+    {
+        Tensor Of(GemmOperand o) => o switch
+        {
+            GemmOperand.A => a, GemmOperand.B => b, GemmOperand.Y => y,
+            GemmOperand.G => g!, GemmOperand.GA => ga!, _ => gb!,
+        };
+        foreach (var c in plan)
+            Gemm(be, c.Batch, c.TransA, c.TransB, c.M, c.N, c.K, At(Of(c.A), c.OffsetA), c.Lda, c.StrideA,
+                At(Of(c.B), c.OffsetB), c.Ldb, c.StrideB, At(Of(c.C), c.OffsetC), c.Ldc, c.StrideC, c.Beta);
     }
 
     /// <summary>x @ W^T + bias (W [out, in]); the bias is added by add_bf16 after the GEMM.</summary>
@@ -81,12 +71,12 @@ public static partial class CudaOps
         if (bias is null)
         {
             y = Bf16Like(x, shape);
-            Gemm(be, 1, false, true, rows, outF, inF, P(x), inF, 0, P(w), inF, 0, P(y), outF, 0);
+            Run(be, new[] { LinearPlan.Forward(rows, inF, outF) }, x, w, y, null, null, null);
         }
         else
         {
             using var xw = Bf16Like(x, shape);
-            Gemm(be, 1, false, true, rows, outF, inF, P(x), inF, 0, P(w), inF, 0, P(xw), outF, 0);
+            Run(be, new[] { LinearPlan.Forward(rows, inF, outF) }, x, w, xw, null, null, null);
             y = Bf16Like(x, shape);
             long n = (long)rows * outF;
             if (n > 0) be.Launch("elementwise", "add_bf16", be.Blocks(n), new KernelArgs().Ptr(P(xw)).Ptr(P(bias)).Ptr(P(y)).Long(n).Long(outF));
@@ -98,13 +88,13 @@ public static partial class CudaOps
                 if (x.RequiresGrad)
                 {
                     using var gx = Bf16Like(x);
-                    Gemm(be, 1, false, false, rows, inF, outF, P(g), outF, 0, P(w), inF, 0, P(gx), inF, 0);
+                    Run(be, new[] { LinearPlan.GradX(rows, inF, outF) }, x, w, g, g, gx, null);
                     x.AccumulateGrad(gx);
                 }
                 if (w.RequiresGrad)
                 {
                     using var gw = Bf16Like(w);
-                    Gemm(be, 1, true, false, outF, inF, rows, P(g), outF, 0, P(x), inF, 0, P(gw), inF, 0);
+                    Run(be, new[] { LinearPlan.GradW(rows, inF, outF) }, x, w, g, g, null, gw);
                     w.AccumulateGrad(gw);
                 }
                 if (bias is not null && bias.RequiresGrad)
