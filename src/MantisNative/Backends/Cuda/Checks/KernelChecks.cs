@@ -40,7 +40,7 @@ public sealed partial class KernelChecks
     public static readonly IReadOnlyList<string> Groups = new[]
     {
         "buffers", "cast", "elementwise", "rmsnorm", "layernorm", "rope", "swiglu+gelu", "softmax", "embedding", "patch_embed",
-        "cross_entropy", "attention", "adamw", "grad_norm", "cublaslt", "events",
+        "cross_entropy", "attention", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops",
     };
 
     /// <summary>Runs one group; an exception becomes a failed result naming it, so one broken kernel does not hide the rest.</summary>
@@ -72,6 +72,7 @@ public sealed partial class KernelChecks
                 case "grad_norm": GradNormIsDeterministicAndRight(); break;
                 case "cublaslt": CublasLtGemmMatchesCpu(); break;
                 case "events": EventsTimeWork(); break;
+                case "tensor_ops": TensorOpsMoveAndReduce(); break;
                 default: throw new MantisException($"unknown kernel check group '{group}' (known: {string.Join(", ", Groups)})");
             }
         }
