@@ -25,7 +25,7 @@ public static partial class Ops
     private static bool OnDevice(string op, IReadOnlyList<Tensor> xs)
     {
         bool any = false;
-        foreach (var t in xs) any |= t.IsOnDevice;
+        for (int i = 0; i < xs.Count; i++) any |= xs[i].IsOnDevice;   // indexed: no enumerator allocation on the CPU path
         if (!any) return false;
         RequireSameDevice(op, xs.ToArray());
         return true;
