@@ -10,6 +10,9 @@ public static class CliApp
         ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
+        ("eval", EvalCommand.Help, EvalCommand.Run),
+        ("chat", ChatCommand.Help, ChatCommand.Run),
+        ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
     };
 
     public static int Run(string[] args)
