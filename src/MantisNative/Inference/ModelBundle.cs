@@ -18,12 +18,13 @@ public sealed partial class ModelBundle : IDisposable
     public const string PreprocessorFileName = "preprocessor_config.json";
     public const string EndOfTurnToken = "<|eot_id|>";
 
-    private readonly LoadedModel _loaded;
+    private readonly IDisposable? _owned;
     private readonly int[] _stopIds;
 
-    public string Folder { get; }
-    public MantisModel Model => _loaded.Model;
-    public LlavaConfig Config => _loaded.Model.Config;
+    /// <summary>The folder the bundle was loaded from; null for one made from parts in memory.</summary>
+    public string? Folder { get; }
+    public MantisModel Model { get; }
+    public LlavaConfig Config => Model.Config;
     public ByteLevelBpeTokenizer Tokenizer { get; }
     public Llama3ChatFormat ChatFormat { get; }
     public ImageProcessor ImageProcessor { get; }
@@ -31,10 +32,11 @@ public sealed partial class ModelBundle : IDisposable
     /// <summary>Ids that end an answer: &lt;|eot_id|&gt; and the config's eos ids.</summary>
     public IReadOnlyList<int> StopIds => _stopIds;
 
-    private ModelBundle(string folder, LoadedModel loaded, ByteLevelBpeTokenizer tokenizer, Llama3ChatFormat chat, ImageProcessor images, int[] stopIds)
+    private ModelBundle(string? folder, MantisModel model, IDisposable? owned, ByteLevelBpeTokenizer tokenizer, Llama3ChatFormat chat, ImageProcessor images, int[] stopIds)
     {
         Folder = folder;
-        _loaded = loaded;
+        Model = model;
+        _owned = owned;
         Tokenizer = tokenizer;
         ChatFormat = chat;
         ImageProcessor = images;
@@ -58,20 +60,37 @@ public sealed partial class ModelBundle : IDisposable
         CheckTokenizer(tokenizer, config, tokenizerPath);
 
         var prompt = systemPrompt ?? ChatConfig.Load(folder).SystemPrompt;
-        var chat = new Llama3ChatFormat(tokenizer, new ChatFormatOptions
-        {
-            SystemPrompt = string.IsNullOrEmpty(prompt) ? null : prompt,
-            ImageTokenLength = config.ImageTokensPerImage,
-        });
+        var chat = ChatFormatFor(tokenizer, config, prompt);
         var preprocessor = Path.Combine(folder, PreprocessorFileName);
-        var images = File.Exists(preprocessor)
-            ? ImageProcessor.FromConfig(preprocessor)
-            : ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
+        var images = File.Exists(preprocessor) ? ImageProcessor.FromConfig(preprocessor) : DefaultImageProcessor(config);
         var stops = StopIdsOf(tokenizer, config);
 
         var loaded = ModelFiles.Load(folder);
-        return new ModelBundle(Path.GetFullPath(folder), loaded, tokenizer, chat, images, stops);
+        return new ModelBundle(Path.GetFullPath(folder), loaded.Model, loaded, tokenizer, chat, images, stops);
     }
+
+    /// <summary>
+    /// A bundle around a model already in memory (the trainer evaluates its model this way without saving it).
+    /// Disposing the bundle disposes the model only when <paramref name="ownsModel"/> is true.
+    /// </summary>
+    /// <param name="images">null: the processor class's defaults at the vision tower's image size</param>
+    public static ModelBundle Create(MantisModel model, ByteLevelBpeTokenizer tokenizer, ImageProcessor? images = null,
+        string? systemPrompt = null, bool ownsModel = false)
+    {
+        CheckTokenizer(tokenizer, model.Config, "tokenizer");
+        return new ModelBundle(null, model, ownsModel ? model : null, tokenizer, ChatFormatFor(tokenizer, model.Config, systemPrompt),
+            images ?? DefaultImageProcessor(model.Config), StopIdsOf(tokenizer, model.Config));
+    }
+
+    private static Llama3ChatFormat ChatFormatFor(ByteLevelBpeTokenizer tokenizer, LlavaConfig config, string? systemPrompt) =>
+        new(tokenizer, new ChatFormatOptions
+        {
+            SystemPrompt = string.IsNullOrEmpty(systemPrompt) ? null : systemPrompt,
+            ImageTokenLength = config.ImageTokensPerImage,
+        });
+
+    private static ImageProcessor DefaultImageProcessor(LlavaConfig config) =>
+        ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
 
     private static void CheckTokenizer(ByteLevelBpeTokenizer tokenizer, LlavaConfig config, string path)
     {
@@ -81,6 +100,8 @@ public sealed partial class ModelBundle : IDisposable
             throw new MantisException($"{path}: '<image>' has id {image} but config.json's image_token_index is {config.ImageTokenIndex}");
         if (tokenizer.VocabSize > config.Text.VocabSize)
             throw new MantisException($"{path}: {tokenizer.VocabSize} token ids do not fit the model's vocab_size {config.Text.VocabSize} (config.json)");
+        if (tokenizer.BosId is null && tokenizer.TokenToId("<|begin_of_text|>") is null)
+            throw new MantisException($"{path}: has no '<|begin_of_text|>' token, which starts every Llama-3 chat");
         if (tokenizer.TokenToId(EndOfTurnToken) is null)
             throw new MantisException($"{path}: has no '{EndOfTurnToken}' token, which ends every Llama-3 chat turn");
     }
@@ -98,5 +119,5 @@ public sealed partial class ModelBundle : IDisposable
         return ids.ToArray();
     }
 
-    public void Dispose() => _loaded.Dispose();
+    public void Dispose() => _owned?.Dispose();
 }

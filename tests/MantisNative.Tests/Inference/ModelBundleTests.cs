@@ -21,6 +21,23 @@ public class ModelBundleTests
     }
 
     [Test]
+    public void ABundleOfAModelInMemoryAnswersAsTheFolderDoes()
+    {
+        var tiny = TinyModelFolder.Shared;
+        using var loaded = ModelBundle.Load(tiny.ModelDir);
+        using var model = MantisNative.IO.ModelFiles.Load(tiny.ModelDir);
+        var options = new GenerationOptions { MaxNewTokens = 8, Temperature = 1, Seed = 2 };
+        var messages = new[] { ChatMessage.User("<image><image> Which image shows the red shape?") };
+        var images = tiny.TwoImages.Select(loaded.ProcessImageFile).ToList();
+        using (var inMemory = ModelBundle.Create(model.Model, loaded.Tokenizer))
+        {
+            Assert.That(inMemory.Folder, Is.Null);
+            Assert.That(inMemory.Answer("a", messages, images, options).Ids, Is.EqualTo(loaded.Answer("a", messages, images, options).Ids));
+        }
+        Assert.That(model.Model.Language.EmbedTokens.Span.Length, Is.GreaterThan(0), "the bundle did not own the model, so it is still usable");
+    }
+
+    [Test]
     public void ChatConfigGivesTheSystemPromptAndAnArgumentOverridesIt()
     {
         var dir = TinyModelFolder.Shared.CopyModel();

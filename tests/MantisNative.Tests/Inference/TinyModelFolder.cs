@@ -30,7 +30,7 @@ internal sealed class TinyModelFolder
     /// <summary>Two held-out images of the data set (32x32 PNG).</summary>
     public string[] TwoImages => new[] { Path.Combine(DataDir, "images", "heldout", "000003_0.png"), Path.Combine(DataDir, "images", "heldout", "000003_1.png") };
 
-    public static TinyModelFolder Create(string root)
+    public static TinyModelFolder Create(string root, bool deleteAtExit = true)
     {
         var data = Path.Combine(root, "data");
         var modelDir = Path.Combine(root, "model");
@@ -55,7 +55,7 @@ internal sealed class TinyModelFolder
         };
         using (var model = new MantisModel(config, new RandomWeights(11))) ModelFiles.Save(model, modelDir);
         tokenizer.Save(Path.Combine(modelDir, "tokenizer.json"));
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, true); } catch (IOException) { } };
+        if (deleteAtExit) AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, true); } catch (IOException) { } };
         return new TinyModelFolder { Root = root, ModelDir = modelDir, DataDir = data, Config = config };
     }
 
