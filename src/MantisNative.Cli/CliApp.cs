@@ -7,9 +7,11 @@ public static class CliApp
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
     {
         ("info", "version, CPU features, threads, CUDA driver", _ => InfoCommand.Run()),
+        ("train", TrainCommand.Help, TrainCommand.Run),
         ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
+        ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
         ("eval", EvalCommand.Help, EvalCommand.Run),
         ("chat", ChatCommand.Help, ChatCommand.Run),
         ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),

@@ -7,6 +7,7 @@ public static unsafe partial class Ops
 {
     public static Tensor Gelu(Tensor x, GeluKind kind)
     {
+        if (kind != GeluKind.Erf) return VectorGelu(x, kind);
         var y = Tensor.Zeros(x.Shape);
         nint px = (nint)x.Data, py = (nint)y.Data;
         Activations.Map(x.Numel, (s, e) => { for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Gelu(kind, ((float*)px)[i]); });
@@ -24,23 +25,35 @@ public static unsafe partial class Ops
         return y;
     }
 
-    public static Tensor Silu(Tensor x)
+    /// <summary>tanh and quick GELU on the SIMD path.</summary>
+    private static Tensor VectorGelu(Tensor x, GeluKind kind)
     {
         var y = Tensor.Zeros(x.Shape);
-        nint px = (nint)x.Data, py = (nint)y.Data;
-        Activations.Map(x.Numel, (s, e) => { for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Silu(((float*)px)[i]); });
+        if (kind == GeluKind.Tanh) VectorActivations.GeluTanh(x.Data, y.Data, x.Numel);
+        else VectorActivations.SigmoidGate(x.Data, y.Data, x.Numel, 1.702f);
         if (Tape.Needs(x))
             Tape.Record(y, g =>
             {
                 using var gx = Tensor.Zeros(x.Shape);
-                nint pg = (nint)g.Data, pgx = (nint)gx.Data;
-                Activations.Map(x.Numel, (s, e) =>
-                {
-                    for (long i = s; i < e; i++) ((float*)pgx)[i] = ((float*)pg)[i] * Activations.SiluGrad(((float*)px)[i]);
-                });
+                if (kind == GeluKind.Tanh) VectorActivations.GeluTanhBackward(x.Data, g.Data, gx.Data, x.Numel);
+                else VectorActivations.SigmoidGateBackward(x.Data, g.Data, gx.Data, x.Numel, 1.702f);
                 x.AccumulateGrad(gx);
             });
         return y;
+    }
+
+    public static Tensor Silu(Tensor x)
+    {
+        var y0 = Tensor.Zeros(x.Shape);
+        VectorActivations.SigmoidGate(x.Data, y0.Data, x.Numel, 1f);
+        if (Tape.Needs(x))
+            Tape.Record(y0, g =>
+            {
+                using var gx = Tensor.Zeros(x.Shape);
+                VectorActivations.SigmoidGateBackward(x.Data, g.Data, gx.Data, x.Numel, 1f);
+                x.AccumulateGrad(gx);
+            });
+        return y0;
     }
 
     /// <summary>Fused SwiGLU: silu(gate) * up (the Llama MLP's inner activation).</summary>
@@ -48,26 +61,13 @@ public static unsafe partial class Ops
     {
         if (!gate.Shape.Equals(up.Shape)) throw new ArgumentException($"SwiGlu: gate {gate.Shape} and up {up.Shape} differ");
         var y = Tensor.Zeros(gate.Shape);
-        nint pgt = (nint)gate.Data, pu = (nint)up.Data, py = (nint)y.Data;
-        Activations.Map(gate.Numel, (s, e) =>
-        {
-            for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Silu(((float*)pgt)[i]) * ((float*)pu)[i];
-        });
+        VectorActivations.SwiGlu(gate.Data, up.Data, y.Data, gate.Numel);
         if (Tape.Needs(gate, up))
             Tape.Record(y, g =>
             {
                 using var gg = gate.RequiresGrad ? Tensor.Zeros(gate.Shape) : null;
                 using var gu = up.RequiresGrad ? Tensor.Zeros(up.Shape) : null;
-                nint pg = (nint)g.Data, pgg = gg is null ? 0 : (nint)gg.Data, pgu = gu is null ? 0 : (nint)gu.Data;
-                Activations.Map(gate.Numel, (s, e) =>
-                {
-                    for (long i = s; i < e; i++)
-                    {
-                        float a = ((float*)pgt)[i], d = ((float*)pg)[i];
-                        if (pgg != 0) ((float*)pgg)[i] = d * ((float*)pu)[i] * Activations.SiluGrad(a);
-                        if (pgu != 0) ((float*)pgu)[i] = d * Activations.Silu(a);
-                    }
-                });
+                VectorActivations.SwiGluBackward(gate.Data, up.Data, g.Data, gg is null ? null : gg.Data, gu is null ? null : gu.Data, gate.Numel);
                 if (gg is not null) gate.AccumulateGrad(gg);
                 if (gu is not null) up.AccumulateGrad(gu);
             });

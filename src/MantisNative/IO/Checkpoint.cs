@@ -25,5 +25,10 @@ public static class Checkpoint
     }
 
     /// <summary>Like <see cref="Open"/>, but lookups by legacy Llava names also find transformers>=4.52 names.</summary>
-    public static LegacyNamedSource OpenWithLegacyNames(string path) => new(Open(path));
+    public static LegacyNamedSource OpenWithLegacyNames(string path)
+    {
+        var inner = Open(path);
+        try { return new LegacyNamedSource(inner); }
+        catch { inner.Dispose(); throw; }
+    }
 }

@@ -31,7 +31,8 @@ public static class ModelFiles
     /// Writes config.json and model.safetensors (legacy names, each tensor in its checkpoint dtype; bf16 rounds to
     /// nearest even, so values that came from bf16 go back bit-exact). Files appear atomically.
     /// </summary>
-    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0)
+    /// <param name="saveAllAs">store every parameter in this dtype instead of its checkpoint dtype (F32 for exact training resumes)</param>
+    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0, DType? saveAllAs = null)
     {
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -45,7 +46,7 @@ public static class ModelFiles
         {
             if (!seen.Add(p.Tensor)) continue; // tied lm_head: saved once, as transformers does
             var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
-            writer.AddFloat32(p.Name, shape, p.Tensor.Span.ToArray(), p.SaveAs);
+            writer.AddFloat32(p.Name, shape, p.Tensor.Span.ToArray(), saveAllAs ?? p.SaveAs);
         }
         foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
         if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);

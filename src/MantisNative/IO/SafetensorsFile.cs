@@ -15,26 +15,14 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     private byte* _base; // start of the file in the mapping; null once disposed
     private readonly long _dataStart;
 
-    private SafetensorsFile(string path, SafetensorsHeader header, long dataStart, long fileLength)
+    private SafetensorsFile(string path, SafetensorsHeader header, long dataStart, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* fileBase)
     {
         Path = path;
         Header = header;
         _dataStart = dataStart;
-        if (fileLength == 0) return;
-        _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, 0, MemoryMappedFileAccess.Read);
-        try
-        {
-            _view = _map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _base = p + _view.PointerOffset;
-        }
-        catch
-        {
-            _view?.Dispose();
-            _map.Dispose();
-            throw;
-        }
+        _map = map;
+        _view = view;
+        _base = fileBase;
     }
 
     /// <summary>Opens and validates <paramref name="path"/>; a bad file gives a <see cref="MantisException"/> naming it.</summary>
@@ -42,12 +30,15 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     {
         if (!File.Exists(path))
             throw new MantisException($"{path}: safetensors file not found");
-        SafetensorsHeader header;
-        long fileLength, dataStart;
+        if (!BitConverter.IsLittleEndian)
+            throw new MantisException($"{path}: safetensors data is little-endian and this machine is not");
+        FileStream? fs = null;
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
         try
         {
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-            fileLength = fs.Length;
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            long fileLength = fs.Length;
             if (fileLength < 8)
                 throw new MantisException($"{path}: file is {fileLength} bytes, too short for a safetensors file (8-byte header length missing)");
             Span<byte> prefix = stackalloc byte[8];
@@ -55,21 +46,32 @@ public sealed unsafe class SafetensorsFile : ITensorSource
             long n = SafetensorsHeader.CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), fileLength, path);
             var json = new byte[n];
             fs.ReadExactly(json);
-            dataStart = 8 + n;
-            header = SafetensorsHeader.Parse(json, fileLength - dataStart, path);
+            long dataStart = 8 + n;
+            var header = SafetensorsHeader.Parse(json, fileLength - dataStart, path);
+
+            // Map the very file we validated (same handle), and only when there is data: mapping zero bytes is an error.
+            byte* p = null;
+            if (header.DataLength > 0)
+            {
+                map = MemoryMappedFile.CreateFromFile(fs, mapName: null, fileLength, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+                fs = null; // the map owns it now
+                view = map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                p += view.PointerOffset;
+            }
+            fs?.Dispose();
+            return new SafetensorsFile(path, header, dataStart, map, view, p);
         }
-        catch (IOException e)
+        catch (Exception e)
         {
-            throw new MantisException($"{path}: cannot read safetensors file: {e.Message}", e);
+            view?.Dispose();
+            map?.Dispose();
+            fs?.Dispose();
+            // ArgumentException: the file changed size between validation and mapping.
+            if (e is IOException or UnauthorizedAccessException or ArgumentException)
+                throw new MantisException($"{path}: cannot read safetensors file: {e.Message}", e);
+            throw;
         }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new MantisException($"{path}: cannot read safetensors file: {e.Message}", e);
-        }
-        if (!BitConverter.IsLittleEndian)
-            throw new MantisException($"{path}: safetensors data is little-endian and this machine is not");
-        // Only a file with no tensor data at all can skip the mapping (mapping zero bytes is an error).
-        return new SafetensorsFile(path, header, dataStart, header.DataLength == 0 ? 0 : fileLength);
     }
 
     public string Path { get; }

@@ -10,8 +10,8 @@ namespace MantisNative.IO;
 /// Collects tensors (name, dtype, shape, data or a way to produce it) and metadata, then writes a safetensors
 /// file or a sharded checkpoint. Data is produced only while writing, tensor by tensor, so saving a model
 /// does not copy all its weights first. Layout follows the reference implementation: header names sorted,
-/// header padded with spaces to a multiple of 8 bytes, data ordered by element size (largest first) then name so
-/// every tensor stays aligned to its element size.
+/// header padded with spaces to a multiple of 8 bytes, data ordered as the Rust crate orders it (dtype, larger
+/// elements first, then name) so every tensor stays aligned to its element size.
 /// </summary>
 public sealed class SafetensorsWriter
 {
@@ -115,6 +115,7 @@ public sealed class SafetensorsWriter
         {
             string single = Path.Combine(folder, prefix + ".safetensors");
             Save(single);
+            RemoveStale(folder, prefix, [single]);
             return [single];
         }
 
@@ -139,7 +140,9 @@ public sealed class SafetensorsWriter
             AtomicFile.WriteTemp(indexTmp, index.WriteTo);
             pending.Add((indexTmp, indexPath));
             foreach (var (tmp, final) in pending) AtomicFile.Commit(tmp, final);
-            return pending.Select(p => p.Final).ToList();
+            var written = pending.Select(p => p.Final).ToList();
+            RemoveStale(folder, prefix, written);
+            return written;
         }
         catch
         {
@@ -148,11 +151,26 @@ public sealed class SafetensorsWriter
         }
     }
 
+    /// <summary>
+    /// Deletes weight files of an earlier save under the same prefix (a single file, other shards, an old index),
+    /// as transformers does: left behind, an old index would win over a new single file when the folder is opened.
+    /// Runs only after the new files are complete and in place.
+    /// </summary>
+    private static void RemoveStale(string folder, string prefix, IReadOnlyList<string> written)
+    {
+        var keep = new HashSet<string>(written.Select(Path.GetFullPath), StringComparer.Ordinal);
+        var pattern = new System.Text.RegularExpressions.Regex(
+            "^" + System.Text.RegularExpressions.Regex.Escape(prefix) + @"(-\d{5}-of-\d{5})?\.safetensors(\.index\.json)?$");
+        foreach (var file in Directory.EnumerateFiles(folder))
+            if (pattern.IsMatch(Path.GetFileName(file)) && !keep.Contains(Path.GetFullPath(file)))
+                AtomicFile.TryDelete(file);
+    }
+
     /// <summary>Writes header and data of <paramref name="entries"/> to <paramref name="stream"/>.</summary>
     private void WriteTo(Stream stream, IEnumerable<Entry> entries, string pathForMessages)
     {
         var layout = entries
-            .OrderByDescending(e => e.DType.SizeOf())
+            .OrderBy(e => LayoutRank(e.DType))
             .ThenBy(e => e.Name, StringComparer.Ordinal)
             .ToList();
         var offsets = new Dictionary<string, (long Begin, long End)>(StringComparer.Ordinal);
@@ -208,6 +226,16 @@ public sealed class SafetensorsWriter
             throw new MantisException($"safetensors header would be {ms.Length} bytes, above the {SafetensorsHeader.MaxHeaderBytes}-byte limit readers accept; write shards");
         return ms.ToArray();
     }
+
+    /// <summary>
+    /// The Rust crate's data order: its Dtype enum order, descending (I64, F32, I32, BF16, F16, U8, BOOL), which
+    /// puts larger elements first and so keeps every tensor aligned to its element size.
+    /// </summary>
+    private static int LayoutRank(DType t) => t switch
+    {
+        DType.I64 => 0, DType.F32 => 1, DType.I32 => 2, DType.BF16 => 3, DType.F16 => 4, DType.U8 => 5, DType.Bool => 6,
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
 
     private void AddEntry(Entry e)
     {

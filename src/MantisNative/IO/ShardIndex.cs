@@ -39,7 +39,7 @@ public sealed class ShardIndex
     public static ShardIndex Parse(ReadOnlySpan<byte> json, string path)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json.ToArray()); }
+        try { doc = JsonDocument.Parse(WithoutBom(json).ToArray()); }
         catch (JsonException e) { throw new MantisException($"{path}: checkpoint index is not valid JSON: {e.Message}"); }
         using (doc)
         {
@@ -91,4 +91,8 @@ public sealed class ShardIndex
         w.WriteEndObject();
         w.WriteEndObject();
     }
+
+    /// <summary>Editors on Windows may start a JSON file with a UTF-8 byte order mark; JSON itself has none.</summary>
+    private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) =>
+        json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? json[3..] : json;
 }

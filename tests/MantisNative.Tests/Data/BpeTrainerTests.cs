@@ -32,9 +32,10 @@ public class BpeTrainerTests
         var dir = TempDir();
         try
         {
-            tok.Save(Path.Combine(dir, "tokenizer.json"));
+            tok.SaveToDirectory(dir);
             var back = ByteLevelBpeTokenizer.Load(dir);
             Assert.That(back.VocabSize, Is.EqualTo(tok.VocabSize));
+            Assert.That(back.EosId, Is.EqualTo(tok.TokenToId("<|end_of_text|>")).And.Not.Null);
             Assert.That(back.BosId, Is.EqualTo(tok.TokenToId("<|begin_of_text|>")));
             Assert.That(back.AddsBosByDefault, Is.True);
             foreach (var text in Corpus.Append("Unseen wörds 🧪 and <image> tags<|eot_id|>"))
@@ -74,7 +75,7 @@ public class BpeTrainerTests
     [Test]
     public void Llama3WithAddedTokensSavesAndLoadsBack()
     {
-        var tok = Llama3Fixture.LoadMantis();
+        var tok = Llama3Fixture.Mantis;
         var dir = TempDir();
         try
         {

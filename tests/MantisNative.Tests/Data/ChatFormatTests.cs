@@ -8,8 +8,7 @@ namespace MantisNative.Tests.Data;
 /// <summary>Llama-3 chat rendering against chat_template_case.json, labels, Mantis image wrapping, mismatch handling.</summary>
 public class ChatFormatTests
 {
-    private static ByteLevelBpeTokenizer? _mantis;
-    private static ByteLevelBpeTokenizer Mantis => _mantis ??= Llama3Fixture.LoadMantis();
+    private static ByteLevelBpeTokenizer Mantis => Llama3Fixture.Mantis;
     private const int Image = 128256, Bos = 128000, Start = 128006, End = 128007, Eot = 128009;
 
     private static (List<ChatMessage> Messages, string Rendered, int[] Ids) TemplateCase()

@@ -7,8 +7,7 @@ namespace MantisNative.Tests.Data;
 /// <summary>MaxLength truncation counts images expanded, never cuts an image, and skips examples it would damage.</summary>
 public class ChatTruncationTests
 {
-    private static ByteLevelBpeTokenizer? _mantis;
-    private static ByteLevelBpeTokenizer Mantis => _mantis ??= Llama3Fixture.LoadMantis();
+    private static ByteLevelBpeTokenizer Mantis => Llama3Fixture.Mantis;
 
     private static readonly ChatMessage[] Conv =
     {

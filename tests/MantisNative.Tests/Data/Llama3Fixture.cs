@@ -13,6 +13,11 @@ internal static class Llama3Fixture
     /// <summary>The shared instance: never add tokens to it (load a fresh one for that).</summary>
     public static ByteLevelBpeTokenizer Tokenizer => Shared.Value;
 
+    private static readonly Lazy<ByteLevelBpeTokenizer> SharedMantis = new(LoadMantis);
+
+    /// <summary>A shared instance with Mantis's two added tokens: never add more to it.</summary>
+    public static ByteLevelBpeTokenizer Mantis => SharedMantis.Value;
+
     /// <summary>A fresh copy with Mantis's two added tokens: &lt;image&gt; = 128256, &lt;|pad|&gt; = 128257.</summary>
     public static ByteLevelBpeTokenizer LoadMantis()
     {

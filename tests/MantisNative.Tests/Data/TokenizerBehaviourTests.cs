@@ -32,6 +32,15 @@ public class TokenizerBehaviourTests
     }
 
     [Test]
+    public void ReadsTheLlama3RegexFromTheFile()
+    {
+        Assert.That(Tok.PreTokenizer.Steps, Is.EqualTo(new[] { (PreTokenizer.Llama3Pattern, PreTokenizer.SplitBehavior.Isolated) }));
+        Assert.That(Tok.PreTokenizer.AddPrefixSpace, Is.False);
+        Assert.That(Tok.Model.IgnoreMerges, Is.True);
+        Assert.That(Tok.Model.Merges, Has.Count.EqualTo(280147));
+    }
+
+    [Test]
     public void SpecialParsingOnAndOff()
     {
         Assert.That(Tok.Encode("Hi<|eot_id|>"), Is.EqualTo(new[] { 13347, 128009 }));

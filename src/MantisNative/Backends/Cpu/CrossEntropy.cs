@@ -7,6 +7,8 @@ namespace MantisNative.Backends.Cpu;
 public static unsafe class CrossEntropy
 {
     /// <summary>Returns (sum of row losses, counted rows) and each row's log-sum-exp for the backward.</summary>
+    private static readonly ThreadLocal<float[]> scratch = new(() => Array.Empty<float>());
+
     public static (double Sum, int Count) Forward(float* logits, int rows, int vocab, ReadOnlySpan<int> targets, int ignoreIndex, float[] lse)
     {
         var losses = new double[rows];
@@ -19,8 +21,14 @@ public static unsafe class CrossEntropy
                 if (t[r] == ignoreIndex) { losses[r] = 0; continue; }
                 var row = new ReadOnlySpan<float>((float*)pl + (long)r * vocab, vocab);
                 float m = TensorPrimitives.Max(row);
+                // SIMD exp in float; the sum of values in (0, 1] in chunks accumulated in double
+                var tmp = scratch.Value!;
+                if (tmp.Length < vocab) scratch.Value = tmp = new float[vocab];
+                var e = tmp.AsSpan(0, vocab);
+                TensorPrimitives.Subtract(row, m, e);
+                TensorPrimitives.Exp(e, e);
                 double s = 0;
-                for (int j = 0; j < vocab; j++) s += Math.Exp(row[j] - m);
+                for (int j = 0; j < vocab; j += 4096) s += TensorPrimitives.Sum(e.Slice(j, Math.Min(4096, vocab - j)));
                 float l = (float)(m + Math.Log(s));
                 lse[r] = l;
                 losses[r] = (double)l - row[t[r]];

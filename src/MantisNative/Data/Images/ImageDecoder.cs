@@ -12,11 +12,11 @@ namespace MantisNative.Data.Images;
 /// <remarks>
 /// Pixels are requested as unpremultiplied RGBA8888 with no destination colour space: Skia would otherwise
 /// premultiply by alpha (changing RGB wherever alpha &lt; 255) and could apply an embedded ICC profile, and
-/// PIL does neither. 16-bit PNGs keep the high byte of each sample, as PIL does for 16-bit RGB(A).
-/// Known differences from PIL 9.4 (none of them met by the reference fixtures): a 16-bit grayscale PNG is PIL
-/// mode "I", whose convert("RGB") clips values to 255 instead of taking the high byte; GIF pixels with the
-/// transparent palette index come out black (Skia fills them with 0) where PIL gives that entry's colour;
-/// JPEG/WebP decoding goes through Skia's libjpeg-turbo/libwebp builds, which may round differently from PIL's.
+/// PIL does neither. GIF pixels that Skia leaves transparent get the palette colour PIL shows there
+/// (<see cref="GifFirstFrame"/>). 16-bit PNGs keep the high byte of each sample, as PIL does for 16-bit RGB(A).
+/// Checked byte for byte against Pillow 9.4 (tests/.../fixtures/pil-images): baseline JPEG (4:2:0, 4:4:4,
+/// CMYK), lossy and lossless WebP, GIF, palette PNG with tRNS, gray+alpha PNG. Known difference: a 16-bit
+/// grayscale PNG is PIL mode "I", whose convert("RGB") clips values to 255 instead of taking the high byte.
 /// </remarks>
 public static class ImageDecoder
 {
@@ -24,6 +24,7 @@ public static class ImageDecoder
     public static RgbImage DecodeFile(string path, ImageDecodeOptions? options = null)
     {
         byte[] bytes;
+        if (Directory.Exists(path)) throw new MantisException($"image file '{path}' is a directory, not an image");
         try
         {
             bytes = File.ReadAllBytes(path);
@@ -81,7 +82,10 @@ public static class ImageDecoder
             throw new MantisException($"image '{sourceName}' ({codec.EncodedFormat}, {w}x{h}) could not be decoded: {Describe(result)}");
         }
 
-        var image = new RgbImage(w, h, DropAlpha(rgba, w * h));
+        var pixels = DropAlpha(rgba, w * h);
+        if (codec.EncodedFormat == SKEncodedImageFormat.Gif && GifFirstFrame.TransparentColor(encoded) is { } fill)
+            FillTransparent(pixels, rgba, w * h, fill);
+        var image = new RgbImage(w, h, pixels);
         ArrayPool<byte>.Shared.Return(rgba);
         return options.ApplyExifOrientation ? ExifOrientation.Apply(image, codec.EncodedOrigin) : image;
     }
@@ -100,6 +104,18 @@ public static class ImageDecoder
             }
         }
         return rgb;
+    }
+
+    // GIF only: where Skia left alpha 0, PIL shows one palette colour (see GifFirstFrame).
+    private static void FillTransparent(byte[] rgb, byte[] rgba, int pixels, (byte R, byte G, byte B) c)
+    {
+        for (int i = 0; i < pixels; i++)
+        {
+            if (rgba[i * 4 + 3] != 0) continue;
+            rgb[i * 3] = c.R;
+            rgb[i * 3 + 1] = c.G;
+            rgb[i * 3 + 2] = c.B;
+        }
     }
 
     private static string Describe(SKCodecResult r) => r switch

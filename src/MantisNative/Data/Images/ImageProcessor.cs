@@ -3,7 +3,8 @@ namespace MantisNative.Data.Images;
 /// <summary>
 /// Turns decoded images into the vision tower's input exactly as transformers' image processor of the
 /// same config does (with PIL 9.4 resizing): geometry on 8-bit RGB (resize, crop), then rescale and
-/// normalize to float32 CHW.
+/// normalize to float32 CHW. Instances hold only read-only tables after construction, so one processor
+/// can serve many threads (set <see cref="DecodeOptions"/> before sharing it).
 /// </summary>
 public abstract class ImageProcessor
 {
@@ -12,7 +13,7 @@ public abstract class ImageProcessor
     public ImageProcessorConfig Config { get; }
 
     /// <summary>How <see cref="ProcessFile"/> decodes; EXIF orientation is applied by default (PIL does not).</summary>
-    public ImageDecodeOptions DecodeOptions { get; init; } = ImageDecodeOptions.Default;
+    public ImageDecodeOptions DecodeOptions { get; set; } = ImageDecodeOptions.Default;
 
     protected ImageProcessor(ImageProcessorConfig config)
     {
@@ -28,6 +29,10 @@ public abstract class ImageProcessor
 
     /// <summary>Decodes then processes a file; errors name the file.</summary>
     public ProcessedImage ProcessFile(string path) => Process(ImageDecoder.DecodeFile(path, DecodeOptions));
+
+    /// <summary>Decodes then processes an encoded image in memory (e.g. parquet {bytes, path}); errors name <paramref name="sourceName"/>.</summary>
+    public ProcessedImage ProcessEncoded(ReadOnlySpan<byte> encoded, string sourceName) =>
+        Process(ImageDecoder.Decode(encoded, sourceName, DecodeOptions));
 
     /// <summary>The processor a preprocessor_config.json describes (image_processor_type picks the class).</summary>
     public static ImageProcessor FromConfig(string preprocessorConfigPath) => Create(ImageProcessorConfig.Load(preprocessorConfigPath));

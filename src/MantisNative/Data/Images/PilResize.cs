@@ -14,17 +14,16 @@ public static class PilResize
     private const int Shift = ResampleCoefficients.PrecisionBits;
     private const int Half = 1 << (Shift - 1);
 
-    /// <summary>Resizes to width x height with the given PIL filter (not Nearest). Rows are spread over <see cref="CpuParallel"/>.</summary>
+    /// <summary>Resizes to width x height with the given PIL filter. Rows are spread over <see cref="CpuParallel"/>.</summary>
     public static RgbImage Resize(RgbImage src, int width, int height, PilResample filter = PilResample.Bicubic)
     {
         if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"target size {width}x{height} must be positive");
-        if (filter == PilResample.Nearest)
-            throw new MantisException("resample 0 (NEAREST) is not supported by the image processors; use 1 (LANCZOS), 2 (BILINEAR), 3 (BICUBIC), 4 (BOX) or 5 (HAMMING)");
         if (!Enum.IsDefined(filter))
-            throw new MantisException($"resample {(int)filter} is not a PIL resampling filter (expected 1..5)");
+            throw new MantisException($"resample {(int)filter} is not a PIL resampling filter (expected 0..5)");
 
         // PIL returns a copy when nothing changes; both passes would be skipped anyway.
         if (width == src.Width && height == src.Height) return new RgbImage(width, height, (byte[])src.Pixels.Clone());
+        if (filter == PilResample.Nearest) return Nearest(src, width, height);
 
         bool needHorizontal = width != src.Width;
         bool needVertical = height != src.Height;
@@ -115,6 +114,35 @@ public static class PilResize
                 }
             }
         });
+        return dst;
+    }
+
+    /// <summary>
+    /// PIL's NEAREST resize, which is not a convolution: an affine scale (ImagingScaleAffine) that samples at
+    /// pixel centres, stepping the source coordinate by repeated addition in double, truncated to an index.
+    /// </summary>
+    private static RgbImage Nearest(RgbImage src, int width, int height)
+    {
+        double ax = (double)((float)src.Width - 0f) / width, ay = (double)((float)src.Height - 0f) / height;
+        var xin = new int[width];
+        double xo = 0 + ax * 0.5;
+        // PIL leaves a sample that lands past the edge black; with centre sampling it cannot (the last
+        // coordinate is size - step / 2), so the clamp only guards against the impossible.
+        for (int x = 0; x < width; x++, xo += ax) xin[x] = Math.Min((int)xo, src.Width - 1);
+        var dst = new RgbImage(width, height);
+        byte[] s = src.Pixels, d = dst.Pixels;
+        double yo = 0 + ay * 0.5;
+        for (int y = 0; y < height; y++, yo += ay)
+        {
+            int row = Math.Min((int)yo, src.Height - 1) * src.Width;
+            for (int x = 0; x < width; x++)
+            {
+                int si = (row + xin[x]) * 3, di = (y * width + x) * 3;
+                d[di] = s[si];
+                d[di + 1] = s[si + 1];
+                d[di + 2] = s[si + 2];
+            }
+        }
         return dst;
     }
 

@@ -19,6 +19,8 @@ internal sealed class RecordPass
 
     public void BeginFile(string file) => _report.AddFile(Path.GetFullPath(file));
 
+    public void IgnoreFile(string file, string why) => _report.Ignore(Display(file), why);
+
     /// <summary>Validates a parsed record; null when it was skipped.</summary>
     public InstructRecord? Take(Func<RawRecord> parse, string file, long line, string location)
     {
@@ -33,6 +35,12 @@ internal sealed class RecordPass
         catch (RecordRejectedException e)
         {
             Reject(e.Problem, raw?.Id ?? e.RecordId, location);
+            return null;
+        }
+        catch (Exception e) when (e is not MantisException and not OutOfMemoryException and not OperationCanceledException)
+        {
+            // a case the parser did not foresee must still cost one record, not the run; the type names the bug
+            Reject(new RecordProblem(RecordProblemKind.NotARecord, $"could not be read ({e.GetType().Name}: {e.Message})"), raw?.Id, location);
             return null;
         }
     }

@@ -13,7 +13,8 @@ public static class RecordReader
     public static IEnumerable<InstructRecord> Read(string pathOrGlob, RecordReport report, RecordReaderOptions? options = null)
     {
         var files = ResolveFiles(pathOrGlob); // resolved eagerly: a wrong path fails at the call, not at first MoveNext
-        return ReadFiles(files, report, options ?? RecordReaderOptions.Default);
+        bool explicitFile = File.Exists(pathOrGlob);
+        return ReadFiles(files, explicitFile, report, options ?? RecordReaderOptions.Default);
     }
 
     /// <summary>Reads everything into a list and returns the finished report beside it.</summary>
@@ -23,23 +24,23 @@ public static class RecordReader
         return Read(pathOrGlob, report, options).ToList();
     }
 
-    private static IEnumerable<InstructRecord> ReadFiles(IReadOnlyList<string> files, RecordReport report, RecordReaderOptions options)
+    private static IEnumerable<InstructRecord> ReadFiles(IReadOnlyList<string> files, bool explicitFile, RecordReport report, RecordReaderOptions options)
     {
         var pass = new RecordPass(report, options);
         foreach (var f in files)
-            foreach (var r in ReadOne(f, pass))
+            foreach (var r in ReadOne(f, pass, explicitFile))
                 yield return r;
     }
 
-    private static IEnumerable<InstructRecord> ReadOne(string file, RecordPass pass)
+    private static IEnumerable<InstructRecord> ReadOne(string file, RecordPass pass, bool explicitFile)
     {
         switch (Path.GetExtension(file).ToLowerInvariant())
         {
             case ".jsonl": return JsonlRecordSource.Read(file, pass);
             case ".parquet": return ParquetRecordSource.Read(file, pass);
             case ".json":
-                // some ".json" files are really JSON Lines (one object per line): decide by the first character
-                return FirstNonSpace(file) == '[' ? JsonArrayRecordSource.Read(file, pass) : JsonlRecordSource.Read(file, pass);
+                // an array of records, one record object, a metadata object, or JSON Lines under a .json name
+                return FirstNonSpace(file) == '[' ? JsonArrayRecordSource.Read(file, pass) : JsonObjectRecordSource.Read(file, pass, explicitFile);
             default:
                 throw new MantisException($"records: '{file}' is not a record file (expected {string.Join(", ", Extensions)})");
         }

@@ -11,6 +11,7 @@ public sealed class RecordReport
     private readonly Dictionary<RecordProblemKind, int> _counts = new();
     private readonly Dictionary<RecordProblemKind, List<string>> _examples = new();
     private readonly HashSet<string> _files = new(StringComparer.Ordinal);
+    private readonly List<string> _ignored = new();
 
     /// <summary>How many examples per reason are kept for <see cref="ToTable"/>.</summary>
     public int MaxExamplesPerKind { get; }
@@ -29,7 +30,12 @@ public sealed class RecordReport
 
     public int Count(RecordProblemKind kind) => _counts.TryGetValue(kind, out var n) ? n : 0;
 
+    /// <summary>Files of a folder or glob that were not read because they are not record files (e.g. dataset_info.json).</summary>
+    public IReadOnlyList<string> IgnoredFiles => _ignored;
+
     internal void AddFile(string file) => _files.Add(file);
+
+    internal void Ignore(string file, string why) => _ignored.Add($"{file}: {why}");
 
     internal void Accept() => Accepted++;
 
@@ -47,6 +53,7 @@ public sealed class RecordReport
     {
         var sb = new StringBuilder();
         sb.AppendLine($"records: {Total} read, {Accepted} kept, {Skipped} skipped ({Files} file{(Files == 1 ? "" : "s")})");
+        foreach (var i in _ignored) sb.AppendLine($"  not read: {i}");
         if (Skipped == 0) return sb.ToString();
         int w = Math.Max(6, _counts.Keys.Max(k => k.ToString().Length));
         sb.AppendLine($"  {"reason".PadRight(w)}  {"count",8}  first examples");

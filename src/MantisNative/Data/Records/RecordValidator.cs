@@ -82,6 +82,8 @@ internal static class RecordValidator
         if (img.Bytes is { Length: > 0 } b) return ImageSource.FromBytes(b, img.Path);
         if (string.IsNullOrWhiteSpace(img.Path))
             throw new RecordRejectedException(RecordProblemKind.BadField, $"image {index + 1} has an empty path and no bytes");
-        return ImageSource.FromFile(Path.Combine(root, img.Path), img.Path);
+        // records made on Windows may spell folders with backslashes; on Linux those would be part of a file name
+        var rel = Path.DirectorySeparatorChar == '/' ? img.Path.Replace('\\', '/') : img.Path;
+        return ImageSource.FromFile(Path.Combine(root, rel), img.Path);
     }
 }

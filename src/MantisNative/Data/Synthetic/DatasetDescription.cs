@@ -31,7 +31,7 @@ internal static class DatasetDescription
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = ExampleJson.Options.Encoder }))
         {
             w.WriteStartObject();
-            w.WriteString("name", "mantis-synthetic-skills");
+            w.WriteString("name", SyntheticSetInfo.Name);
             w.WriteString("format", "Mantis-Instruct JSONL: id, images (paths relative to this folder), conversation [{role, content}]; plus skill, family, options (answer choices) and scenes (what each image shows: colour, shape, count, objects [x, y, size])");
             w.WriteNumber("generator_version", GeneratorVersion);
             w.WriteString("seed", o.Seed.ToString(CultureInfo.InvariantCulture));

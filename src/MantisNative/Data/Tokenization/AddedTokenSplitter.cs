@@ -40,9 +40,12 @@ internal sealed class AddedTokenSplitter
                 }
             }
             if (hit is null) { i++; continue; }
-            if (i > textStart) onText(textStart, i - textStart);
+            int start = i, end = i + hit.Content.Length;
+            if (hit.LStrip) while (start > textStart && char.IsWhiteSpace(text[start - 1])) start--;
+            if (hit.RStrip) while (end < text.Length && char.IsWhiteSpace(text[end])) end++;
+            if (start > textStart) onText(textStart, start - textStart);
             onToken(hit);
-            i += hit.Content.Length;
+            i = end;
             textStart = i;
         }
         if (text.Length > textStart) onText(textStart, text.Length - textStart);

@@ -13,6 +13,7 @@ namespace MantisNative.Data.Tokenization;
 public sealed class BpeModel
 {
     private const int MaxCacheEntries = 200_000;
+    private const int MaxCachedPieceLength = 256;
 
     private readonly Dictionary<string, int> _vocab;
     private readonly string[] _idToToken;
@@ -20,6 +21,7 @@ public sealed class BpeModel
     private readonly int[] _byteIds = new int[256];
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cacheAdds;
 
     /// <summary>Vocab string -> id (base vocabulary only, without added tokens).</summary>
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
@@ -60,13 +62,18 @@ public sealed class BpeModel
                 throw new MantisException($"{source}: merge {r} '{a} {b}' uses a token that is not in model.vocab");
             if (!vocab.TryGetValue(a + b, out var merged))
                 throw new MantisException($"{source}: merge {r} '{a} {b}' gives '{a + b}', which is not in model.vocab");
-            _merges.TryAdd(Key(ia, ib), (r, merged)); // HF keeps the first rank of a duplicated merge
+            // A duplicated merge keeps its last rank: HF collects the merges into a HashMap, where the later insert wins.
+            _merges[Key(ia, ib)] = (r, merged);
         }
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Empties the pre-token cache (benchmarks of cold encoding).</summary>
-    internal void ClearCache() => _cache.Clear();
+    internal void ClearCache()
+    {
+        _cache.Clear();
+        _cacheAdds = 0;
+    }
 
     /// <summary>Vocab string of an id, or null if the id is not in the base vocabulary.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
@@ -80,9 +87,16 @@ public sealed class BpeModel
             return;
         }
         var ids = EncodeUncached(piece);
-        if (_cache.Count >= MaxCacheEntries) _cache.Clear(); // bounded: a long run over random text must not grow without end
-        _cacheBySpan.TryAdd(piece, ids);
         output.AddRange(ids);
+        if (piece.Length > MaxCachedPieceLength) return; // long pieces rarely repeat; keep memory for words
+        // Bounded: a long run over random text must not grow without end. Counted here because
+        // ConcurrentDictionary.Count takes every lock (up to 1024 of them): calling it per miss made cold encoding 5x slower.
+        if (Interlocked.Increment(ref _cacheAdds) > MaxCacheEntries)
+        {
+            _cache.Clear();
+            Interlocked.Exchange(ref _cacheAdds, 0);
+        }
+        _cacheBySpan.TryAdd(piece, ids);
     }
 
     private int[] EncodeUncached(ReadOnlySpan<char> piece)
@@ -92,15 +106,19 @@ public sealed class BpeModel
         int n = Encoding.UTF8.GetBytes(piece, bytes);
         bytes = bytes[..n];
         if (IgnoreMerges && _vocab.TryGetValue(ByteLevelAlphabet.Encode(bytes), out var whole)) return new[] { whole };
-        var symbols = new List<int>(n);
-        foreach (var b in bytes) symbols.Add(_byteIds[b]);
-        MergeAll(symbols);
-        return symbols.ToArray();
+        var symbols = new int[n];
+        for (int i = 0; i < n; i++) symbols[i] = _byteIds[bytes[i]];
+        return n <= HeapThreshold ? MergeByScan(symbols) : MergeByHeap(symbols);
     }
 
-    /// <summary>Repeatedly merges the lowest-ranked adjacent pair (leftmost on ties).</summary>
-    private void MergeAll(List<int> symbols)
+    // Below this many bytes a plain scan beats the heap; above it the scan's O(n^2) would hurt
+    // (a long run of letters or a base64 blob is a single pre-token).
+    private const int HeapThreshold = 24;
+
+    /// <summary>Repeatedly merges the lowest-ranked adjacent pair, leftmost on ties. O(n^2): for short pieces.</summary>
+    internal int[] MergeByScan(int[] ids)
     {
+        var symbols = new List<int>(ids);
         while (symbols.Count > 1)
         {
             int bestRank = int.MaxValue, bestPos = -1, bestId = 0;
@@ -111,10 +129,49 @@ public sealed class BpeModel
                     bestRank = m.Rank; bestPos = i; bestId = m.Id;
                 }
             }
-            if (bestPos < 0) return;
+            if (bestPos < 0) break;
             symbols[bestPos] = bestId;
             symbols.RemoveAt(bestPos + 1);
         }
+        return symbols.ToArray();
+    }
+
+    /// <summary>
+    /// The same merges in the same order, as HF does it: a heap of candidate pairs keyed by (rank, position of
+    /// the left symbol) over a linked list of symbols; stale entries are recognised by re-checking the pair.
+    /// O(n log n).
+    /// </summary>
+    internal int[] MergeByHeap(int[] input)
+    {
+        int n = input.Length;
+        var ids = (int[])input.Clone();
+        var next = new int[n];
+        var prev = new int[n];
+        for (int i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
+        var heap = new PriorityQueue<int, long>();
+        for (int i = 0; i + 1 < n; i++) Push(heap, ids, i, i + 1);
+        while (heap.TryDequeue(out int pos, out long priority))
+        {
+            int right = next[pos];
+            if (ids[pos] < 0 || right < 0) continue;
+            // A pair's rank is unique, so an entry is current exactly when its pair still has that rank.
+            if (!_merges.TryGetValue(Key(ids[pos], ids[right]), out var m) || m.Rank != (int)(priority >> 32)) continue;
+            ids[pos] = m.Id;
+            ids[right] = -1;
+            int after = next[right];
+            next[pos] = after;
+            if (after >= 0) prev[after] = pos;
+            if (prev[pos] >= 0) Push(heap, ids, prev[pos], pos);
+            if (after >= 0) Push(heap, ids, pos, after);
+        }
+        var result = new List<int>(n);
+        for (int i = 0; i >= 0; i = next[i]) result.Add(ids[i]);
+        return result.ToArray();
+    }
+
+    private void Push(PriorityQueue<int, long> heap, int[] ids, int left, int right)
+    {
+        if (_merges.TryGetValue(Key(ids[left], ids[right]), out var m)) heap.Enqueue(left, ((long)m.Rank << 32) | (uint)left);
     }
 
     private static long Key(int a, int b) => ((long)a << 32) | (uint)b;

@@ -58,7 +58,11 @@ public static class BpeTrainer
         var model = new BpeModel(vocab, mergeList, ignoreMerges: false, "bpe trainer");
         var added = specials.Select((s, i) => new AddedToken(tokens.Count + i, s, true)).ToList();
         var post = added.Count > 0 ? new PostProcessor(new[] { added[0].Id }, Array.Empty<int>()) : PostProcessor.None;
-        return new ByteLevelBpeTokenizer(model, pre, post, added);
+        // EOS by its Llama-3 name when present (generation also stops on <|eot_id|>, which the chat format knows).
+        return new ByteLevelBpeTokenizer(model, pre, post, added)
+        {
+            EosId = added.FirstOrDefault(a => a.Content == "<|end_of_text|>")?.Id,
+        };
     }
 
     private sealed record Word(List<int> Symbols, long Count);

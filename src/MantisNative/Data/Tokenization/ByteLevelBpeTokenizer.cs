@@ -28,7 +28,7 @@ public sealed class ByteLevelBpeTokenizer
     public int? BosId { get; private set; }
 
     /// <summary>tokenizer_config's eos_token (Llama-3: &lt;|end_of_text|&gt; in the original release).</summary>
-    public int? EosId { get; private set; }
+    public int? EosId { get; internal set; }
 
     /// <summary>True when the file's post-processor adds tokens (HF add_special_tokens=True default).</summary>
     public bool AddsBosByDefault => PostProcessor.AddsTokens;
@@ -202,6 +202,14 @@ public sealed class ByteLevelBpeTokenizer
 
     /// <summary>Writes this tokenizer (run-time added tokens included) as an HF tokenizer.json.</summary>
     public void Save(string path) => TokenizerJsonWriter.Write(this, path);
+
+    /// <summary>Writes tokenizer.json and a tokenizer_config.json naming BOS/EOS into a folder (what HF's from_pretrained reads).</summary>
+    public void SaveToDirectory(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        TokenizerJsonWriter.Write(this, Path.Combine(directory, "tokenizer.json"));
+        TokenizerJsonWriter.WriteConfig(this, Path.Combine(directory, "tokenizer_config.json"));
+    }
 
     /// <summary>transformers' clean_up_tokenization.</summary>
     public static string CleanUp(string text) => text

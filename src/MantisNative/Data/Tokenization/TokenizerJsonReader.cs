@@ -94,15 +94,15 @@ public static class TokenizerJsonReader
         foreach (var t in arr.EnumerateArray())
         {
             var content = t.GetProperty("content").GetString()!;
-            // lstrip/rstrip/single_word change matching; no byte-level tokenizer we target uses them.
-            foreach (var f in new[] { "lstrip", "rstrip", "single_word" })
-                if (t.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.True)
-                    throw new MantisException($"{path}: added token '{content}' has {f} = true, which is not supported");
-            bool special = t.TryGetProperty("special", out var sp) && sp.ValueKind == JsonValueKind.True;
-            list.Add(new AddedToken(t.GetProperty("id").GetInt32(), content, special));
+            // single_word changes matching by word boundaries; no byte-level tokenizer we target uses it.
+            if (Flag(t, "single_word"))
+                throw new MantisException($"{path}: added token '{content}' has single_word = true, which is not supported");
+            list.Add(new AddedToken(t.GetProperty("id").GetInt32(), content, Flag(t, "special"), Flag(t, "lstrip"), Flag(t, "rstrip")));
         }
         return list;
     }
+
+    private static bool Flag(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
 
     private static void CheckNormalizer(JsonElement root, string path)
     {

@@ -39,6 +39,23 @@ public static class TokenizerJsonWriter
         File.Move(tmp, path, overwrite: true); // a half-written file never replaces a good one
     }
 
+    /// <summary>A minimal tokenizer_config.json: BOS/EOS names and the fast-tokenizer class.</summary>
+    public static void WriteConfig(ByteLevelBpeTokenizer tokenizer, string path)
+    {
+        var tmp = path + ".tmp";
+        using (var stream = File.Create(tmp))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            if (tokenizer.BosId is int bos) w.WriteString("bos_token", tokenizer.IdToToken(bos));
+            if (tokenizer.EosId is int eos) w.WriteString("eos_token", tokenizer.IdToToken(eos));
+            w.WriteBoolean("clean_up_tokenization_spaces", false);
+            w.WriteString("tokenizer_class", "PreTrainedTokenizerFast");
+            w.WriteEndObject();
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
     private static void WriteAddedTokens(Utf8JsonWriter w, ByteLevelBpeTokenizer t)
     {
         w.WriteStartArray("added_tokens");
@@ -48,8 +65,8 @@ public static class TokenizerJsonWriter
             w.WriteNumber("id", a.Id);
             w.WriteString("content", a.Content);
             w.WriteBoolean("single_word", false);
-            w.WriteBoolean("lstrip", false);
-            w.WriteBoolean("rstrip", false);
+            w.WriteBoolean("lstrip", a.LStrip);
+            w.WriteBoolean("rstrip", a.RStrip);
             w.WriteBoolean("normalized", false);
             w.WriteBoolean("special", a.Special);
             w.WriteEndObject();

@@ -93,6 +93,18 @@ public sealed record LlamaConfig
         };
     }
 
+    // Value equality that includes the id array (a record compares arrays by reference): equal configs are those
+    // that serialize alike. Not on any hot path.
+    public bool Equals(LlamaConfig? other) => other is not null && Canonical() == other.Canonical();
+    public override int GetHashCode() => Canonical().GetHashCode(StringComparison.Ordinal);
+
+    private string Canonical()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms)) WriteTo(w);
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
     internal void WriteTo(Utf8JsonWriter w)
     {
         w.WriteStartObject();

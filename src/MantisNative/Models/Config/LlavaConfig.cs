@@ -71,7 +71,7 @@ public sealed record LlavaConfig
         try
         {
             // Python's json module writes NaN/Infinity but never comments; trailing commas are not JSON either.
-            doc = JsonDocument.Parse(json.ToArray());
+            doc = JsonDocument.Parse(WithoutBom(json).ToArray());
         }
         catch (JsonException e)
         {
@@ -117,9 +117,11 @@ public sealed record LlavaConfig
 
         // transformers 4.48+ also accepts image_token_id (an alias of image_token_index).
         int imageToken = f.Has("image_token_index") ? f.Int("image_token_index", 32000) : f.Int("image_token_id", 32000);
-        if (imageToken < 0 || imageToken >= text.VocabSize)
+        // Not checked against vocab_size: newer transformers mask image ids before the embedding lookup, and
+        // LlavaConfig's own defaults (32000 with a 32000-word Llama) rely on a resized vocabulary.
+        if (imageToken < 0)
             throw f.Error(f.Has("image_token_index") || !f.Has("image_token_id") ? "image_token_index" : "image_token_id",
-                $"({imageToken}) is not an id of the text model's vocabulary (vocab_size {text.VocabSize})");
+                $"must be a non-negative token id, got {imageToken}");
 
         string? dtype = f.String("torch_dtype", null) ?? f.String("dtype", null);
 
@@ -146,6 +148,10 @@ public sealed record LlavaConfig
         if (Directory.Exists(path)) path = Path.Combine(path, FileName);
         AtomicFile.Write(path, WriteTo);
     }
+
+    // Value equality that includes the id arrays (a record compares arrays by reference).
+    public bool Equals(LlavaConfig? other) => other is not null && ToJson() == other.ToJson();
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
 
     public string ToJson()
     {
@@ -181,4 +187,8 @@ public sealed record LlavaConfig
         Text.WriteTo(w);
         w.WriteEndObject();
     }
+
+    /// <summary>Editors on Windows may start a JSON file with a UTF-8 byte order mark; JSON itself has none.</summary>
+    private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> json) =>
+        json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? json[3..] : json;
 }

@@ -130,13 +130,12 @@ public class ImageDecoderTests
     }
 
     [Test]
-    public void GifTransparentPixelsComeOutBlack()
+    public void GifTransparentPixelsShowTheirPaletteColourAsPilDoes()
     {
-        // Known difference (documented on ImageDecoder): Skia fills transparent GIF pixels with 0; PIL's P -> RGB gives the palette colour.
+        // Skia leaves the transparent index as alpha 0; PIL's P -> RGB shows the palette entry (10, 20, 30).
         byte[][] palette = [[10, 20, 30], [200, 0, 0], [0, 200, 0], [0, 0, 200]];
         var img = ImageDecoder.DecodeFile(Write("t.gif", Gif(2, 2, palette, 0, [0, 1, 2, 3])));
-        TestContext.Out.WriteLine($"GIF transparent index 0 (palette 10,20,30) decoded as {img[0, 0]}; PIL gives (10, 20, 30)");
-        Assert.That(img[0, 0], Is.EqualTo(((byte)0, (byte)0, (byte)0)));
+        Assert.That(img[0, 0], Is.EqualTo(((byte)10, (byte)20, (byte)30)));
         Assert.That(img[1, 0], Is.EqualTo(((byte)200, (byte)0, (byte)0)));
     }
 
@@ -168,6 +167,8 @@ public class ImageDecoderTests
         Assert.That(e!.Message, Does.Contain(p).And.Contain("not found"));
         var e2 = Assert.Throws<MantisException>(() => ImageDecoder.DecodeFile(Path.Combine(_dir, "no-dir", "x.png")));
         Assert.That(e2!.Message, Does.Contain("no-dir"));
+        var e3 = Assert.Throws<MantisException>(() => ImageDecoder.DecodeFile(_dir));
+        Assert.That(e3!.Message, Does.Contain(_dir).And.Contain("directory"));
     }
 
     [Test]

@@ -70,6 +70,14 @@ public class ImageProcessorConfigTests
     }
 
     [Test]
+    public void ProcessEncodedEqualsProcessFile()
+    {
+        string path = Fixture("images-tiny", "siglip", "image0.png");
+        var p = ImageProcessor.FromConfig(Fixture("images-tiny", "siglip", "preprocessor_config.json"));
+        Assert.That(p.ProcessEncoded(File.ReadAllBytes(path), "image0").Data, Is.EqualTo(p.ProcessFile(path).Data));
+    }
+
+    [Test]
     public void SiglipOutputIsInMinusOneToOne()
     {
         var p = ImageProcessor.ForVisionConfig(ImageProcessorKind.Siglip, 8)

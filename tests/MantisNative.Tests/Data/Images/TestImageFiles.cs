@@ -16,13 +16,13 @@ internal static class TestImageFiles
         try
         {
             using var pixmap = new SKPixmap(info, handle.AddrOfPinnedObject(), w * 4);
-            using SKData data = format switch
+            using SKData? data = format switch
             {
                 SKEncodedImageFormat.Webp => pixmap.Encode(new SKWebpEncoderOptions(SKWebpEncoderCompression.Lossless, quality)),
                 SKEncodedImageFormat.Jpeg => pixmap.Encode(new SKJpegEncoderOptions(quality, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore)),
                 _ => pixmap.Encode(SKPngEncoderOptions.Default),
             };
-            return data.ToArray();
+            return data?.ToArray() ?? throw new InvalidOperationException($"Skia could not encode {format}");
         }
         finally
         {

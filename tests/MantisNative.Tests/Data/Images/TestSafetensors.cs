@@ -5,7 +5,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Tests.Data.Images;
 
 /// <summary>
-/// A minimal safetensors reader for the image tests (F32 and F16 only): 8-byte little-endian header length,
+/// A minimal safetensors reader for the image tests (F32, F16 and U8, all returned as float): 8-byte little-endian header length,
 /// JSON header {name: {dtype, shape, data_offsets}}, then the data. The library's real reader is elsewhere.
 /// </summary>
 internal static class TestSafetensors
@@ -30,6 +30,7 @@ internal static class TestSafetensors
             {
                 "F32" => ReadF32(raw),
                 "F16" => ReadF16(raw),
+                "U8" => raw.ToArray().Select(b => (float)b).ToArray(),
                 _ => throw new NotSupportedException($"test reader: dtype {dtype} of {p.Name}"),
             };
             result[p.Name] = new Tensor(dtype, shape, data);

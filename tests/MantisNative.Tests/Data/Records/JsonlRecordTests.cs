@@ -40,6 +40,18 @@ public class JsonlRecordTests
     }
 
     [Test]
+    public void BackslashFoldersInImagePathsAreAccepted()
+    {
+        using var f = new RecordTestFolder();
+        File.Copy(f.Path("a.png"), f.Write("imgs/x.png", ""), overwrite: true);
+        var file = f.Write("d.jsonl", """{"id":"w","images":["imgs\\x.png"],"conversation":[{"role":"user","content":"<image> q"},{"role":"assistant","content":"a"}]}""" + "\n");
+        var recs = RecordReader.ReadAll(file, out var report);
+        Assert.That(report.Skipped, Is.EqualTo(0), report.ToTable());
+        Assert.That(recs[0].Images[0].FilePath, Is.EqualTo(f.Path("imgs/x.png")));
+        Assert.That(recs[0].Images[0].OriginalPath, Is.EqualTo("imgs\\x.png"));
+    }
+
+    [Test]
     public void RecordWithoutIdIsNamedByFileAndLine()
     {
         using var f = new RecordTestFolder();

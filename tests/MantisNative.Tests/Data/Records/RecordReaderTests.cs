@@ -21,6 +21,24 @@ public class RecordReaderTests
     }
 
     [Test]
+    public void MetadataJsonInAFolderIsListedNotCountedAsBadRecords()
+    {
+        using var f = new RecordTestFolder();
+        f.Write("data/train.jsonl", Rec.Replace("ID", "t1") + "\n");
+        f.Write("data/dataset_info.json", "{\n  \"name\": \"x\",\n  \"families\": []\n}\n");
+        f.Write("data/one.json", "{\n  \"id\": \"o1\",\n  \"conversation\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}]\n}\n");
+        var recs = RecordReader.ReadAll(f.Path("data"), out var report);
+        Assert.That(recs.Select(r => r.Id), Is.EqualTo(new[] { "o1", "t1" }), "a one-record .json object spanning lines is one record");
+        Assert.That(report.Skipped, Is.EqualTo(0), report.ToTable());
+        Assert.That(report.IgnoredFiles.Single(), Does.Contain("dataset_info.json"));
+        Assert.That(report.ToTable(), Does.Contain("not read: ").And.Contain("dataset_info.json"));
+
+        // named explicitly, the same file is a bad input and says so
+        RecordReader.ReadAll(f.Path("data/dataset_info.json"), out var explicitReport);
+        Assert.That(explicitReport.Count(RecordProblemKind.NotARecord), Is.EqualTo(1));
+    }
+
+    [Test]
     public void GlobsMatchFileNamesAndRecursiveFolders()
     {
         using var f = new RecordTestFolder();

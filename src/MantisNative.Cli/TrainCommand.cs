@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+using MantisNative.Training;
+
+namespace MantisNative.Cli;
+
+/// <summary>
+/// `mantis train [--config FILE.json] [--name value ...] [--resume DIR]`: instruction tuning. With no arguments
+/// it runs the built-in default (synthetic skills set, tiny model, evaluation against the untrained model and chance).
+/// Ctrl-C or SIGTERM saves a checkpoint and exits cleanly.
+/// </summary>
+public static class TrainCommand
+{
+    public const string Help = "instruction-tune a model (no arguments: the built-in tiny default run)";
+
+    public static int Run(string[] argv)
+    {
+        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
+        var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
+        if (a.Positional.Count > 0) throw new MantisException($"mantis train: unexpected argument '{a.Positional[0]}' (settings are given as --name value)");
+        var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
+        foreach (var key in TrainingConfig.Keys)
+            foreach (var form in new[] { key, key.Replace('_', '-') })
+                if (a.Get(form) is { } v) cfg = cfg.With(key, v, "command line");
+        cfg.Validate();
+        OutputPath.EnsureWritable(Path.Combine(cfg.OutputDir, "metrics.jsonl"));
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        try
+        {
+            return TrainRun.Execute(cfg, a.Get("resume"), evaluate: !a.Flag("no-eval"), plain: a.Flag("plain") || Console.IsOutputRedirected, cancel.Token);
+        }
+        finally { Console.CancelKeyPress -= onCtrlC; }
+    }
+}

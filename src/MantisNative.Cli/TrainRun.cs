@@ -1,0 +1,61 @@
+using System.Globalization;
+using MantisNative.Training;
+using Spectre.Console;
+
+namespace MantisNative.Cli;
+
+/// <summary>Runs a training job and shows it: progress lines, metrics.jsonl, a final summary.</summary>
+public static class TrainRun
+{
+    public static int Execute(TrainingConfig cfg, string? resume, bool evaluate, bool plain, CancellationToken cancel)
+    {
+        TrainingJob.Status += s => Console.WriteLine($"· {s}");
+        using var job = TrainingJob.Create(cfg, resume);
+        Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
+        if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
+        Directory.CreateDirectory(cfg.OutputDir);
+        using var metrics = new StreamWriter(Path.Combine(cfg.OutputDir, "metrics.jsonl"), append: true);
+        job.Trainer.Logged += log =>
+        {
+            metrics.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"step\":{log.Step},\"loss\":{Num(log.Loss)},\"learning_rate\":{log.LearningRate:G6},\"grad_norm\":{Num(log.GradNorm)},\"skipped\":{(log.Skipped ? "true" : "false")},\"tokens_per_second\":{log.TokensPerSecond:F1},\"images_per_second\":{log.ImagesPerSecond:F1},\"elapsed_seconds\":{log.Elapsed.TotalSeconds:F1},\"data_wait_fraction\":{log.DataWaitFraction:F3},\"forward_seconds\":{log.ForwardSeconds:F1},\"backward_seconds\":{log.BackwardSeconds:F1},\"optimizer_seconds\":{log.OptimizerSeconds:F1}}}"));
+            metrics.Flush();
+            if (plain) Console.WriteLine(Line(log));
+        };
+        TrainingOutcome outcome;
+        if (plain) outcome = job.Run(cancel);
+        else
+        {
+            outcome = TrainingOutcome.Completed;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"step 0/{job.TotalSteps}", maxValue: job.TotalSteps);
+                    task.Value = job.Trainer.State.Step;
+                    job.Trainer.Logged += log =>
+                    {
+                        task.Value = log.Step;
+                        task.Description = Markup.Escape(Line(log));
+                    };
+                    outcome = job.Run(cancel);
+                });
+        }
+        var curve = Path.Combine(cfg.OutputDir, "loss_curve.png");
+        LossCurvePlot.Save(job.Trainer.State.Losses, curve, $"training loss ({job.Trainer.State.Step} steps)");
+        Console.WriteLine($"loss curve: {curve}");
+        string final = Path.Combine(cfg.OutputDir, TrainingJob.FinalFolder);
+        Console.WriteLine(outcome switch
+        {
+            TrainingOutcome.Cancelled => $"stopped at step {job.Trainer.State.Step}: checkpoint saved; continue with --resume {Path.Combine(cfg.OutputDir, $"checkpoint-{job.Trainer.State.Step}")}",
+            TrainingOutcome.TooManyBadSteps => $"stopped: {cfg.MaxBadStepsInARow} non-finite losses in a row at step {job.Trainer.State.Step}",
+            _ => $"done: {job.Trainer.State.Step} steps; model in {final}",
+        });
+        return outcome == TrainingOutcome.TooManyBadSteps ? 3 : outcome == TrainingOutcome.Cancelled ? 130 : 0;
+    }
+
+    private static string Line(TrainingLog log) => string.Create(CultureInfo.InvariantCulture,
+        $"step {log.Step,5}/{log.TotalSteps}  loss {log.Loss,8:F4}  lr {log.LearningRate:E2}  |g| {log.GradNorm,7:F3}  {log.TokensPerSecond,6:F0} tok/s  {log.ImagesPerSecond,5:F0} img/s  elapsed {log.Elapsed:mm\\:ss}  eta {log.Eta:mm\\:ss}{(log.Skipped ? "  SKIPPED (non-finite)" : "")}");
+
+    private static string Num(double v) => double.IsFinite(v) ? v.ToString("G9", CultureInfo.InvariantCulture) : "null";
+}

@@ -1,0 +1,33 @@
+using MantisNative.IO;
+using MantisNative.Models;
+using MantisNative.Tensors;
+
+namespace MantisNative.Training;
+
+/// <summary>
+/// Writes a training checkpoint folder: a Hugging Face model folder (weights in F32 so a resume is exact) plus
+/// trainer state and optimizer moments, and whatever the caller adds (tokenizer, processor config). Everything
+/// goes into a temporary folder that is renamed into place at the end, so a crash never leaves half a checkpoint.
+/// </summary>
+public static class CheckpointWriter
+{
+    public static void Write(string dir, MantisModel model, TrainerState state, AdamW optimizer, Action<string>? addFiles)
+    {
+        string full = Path.GetFullPath(dir);
+        string tmp = full + $".tmp-{Environment.ProcessId}";
+        try
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+            Directory.CreateDirectory(tmp);
+            ModelFiles.Save(model, tmp, saveAllAs: DType.F32);
+            state.Save(tmp, optimizer);
+            addFiles?.Invoke(tmp);
+            if (Directory.Exists(full)) Directory.Delete(full, true);
+            Directory.Move(tmp, full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MantisException($"cannot write checkpoint {full}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using MantisNative.Tensors;
+
+namespace MantisNative.Training;
+
+/// <summary>Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (coefficient max / (norm + 1e-6), at most 1).</summary>
+public static class GradientClipping
+{
+    /// <summary>The L2 norm of all gradients together (accumulated in double).</summary>
+    public static double GlobalNorm(IEnumerable<Tensor> parameters)
+    {
+        double sum = 0;
+        foreach (var p in parameters)
+        {
+            if (p.Grad is null) continue;
+            var g = p.Grad.Span;
+            for (int i = 0; i < g.Length; i += 8192)
+            {
+                var chunk = g.Slice(i, Math.Min(8192, g.Length - i));
+                sum += TensorPrimitives.SumOfSquares(chunk);
+            }
+        }
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>Scales gradients so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
+    public static double Clip(IReadOnlyList<Tensor> parameters, double maxNorm)
+    {
+        double norm = GlobalNorm(parameters);
+        if (maxNorm <= 0 || !double.IsFinite(norm)) return norm;
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1)
+            foreach (var p in parameters)
+                if (p.Grad is not null) TensorPrimitives.Multiply(p.Grad.Span, (float)coef, p.Grad.Span);
+        return norm;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using MantisNative.Autograd;
+using MantisNative.Data.Loading;
+using MantisNative.Models;
+using MantisNative.Nn;
+using MantisNative.Tensors;
+
+namespace MantisNative.Training;
+
+/// <summary>How a run ended.</summary>
+public enum TrainingOutcome { Completed, Cancelled, TooManyBadSteps }
+
+/// <summary>
+/// The training loop: gradient accumulation, loss over assistant tokens, global-norm clipping, AdamW with
+/// decoupled weight decay (none on 1-D tensors: norms and biases), the learning-rate schedule, skipping of
+/// non-finite steps (and stopping after too many in a row), periodic logs, evaluations and checkpoints.
+/// Deterministic on the CPU: the same config and seed give the same loss sequence; a resumed run continues it.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingConfig _cfg;
+    private readonly MantisModel _model;
+    private readonly DataLoader _data;
+    private readonly AdamW _opt;
+    private readonly LrSchedule _schedule;
+
+    public TrainerState State { get; }
+
+    /// <summary>Called after every logged step (every logging_steps, and the last).</summary>
+    public event Action<TrainingLog>? Logged;
+    /// <summary>Writes a checkpoint folder (model, tokenizer, trainer state) given the folder path.</summary>
+    public Action<string, Trainer>? WriteCheckpoint { get; set; }
+    /// <summary>Runs an evaluation at eval_steps.</summary>
+    public Action<int>? Evaluate { get; set; }
+
+    public AdamW Optimizer => _opt;
+    public MantisModel Model => _model;
+
+    public Trainer(TrainingConfig cfg, MantisModel model, DataLoader data, int totalSteps, TrainerState? resume = null, AdamW? optimizer = null)
+    {
+        _cfg = cfg;
+        _model = model;
+        _data = data;
+        _opt = optimizer ?? new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        State = resume ?? new TrainerState { TotalSteps = totalSteps };
+        _schedule = new LrSchedule(cfg.LrSchedulerType, cfg.LearningRate, State.TotalSteps, cfg.WarmupRatio);
+        model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));
+        model.Language.GradientCheckpointing = cfg.GradientCheckpointing;
+    }
+
+    public TrainingOutcome Run(CancellationToken cancel = default)
+    {
+        var trainable = _model.TrainableParameters.ToList();
+        var tensors = trainable.Select(p => p.Tensor).ToList();
+        var clock = Stopwatch.StartNew();
+        int startStep = State.Step;
+        long tokens = 0, images = 0, examples = 0;
+        var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
+        var phase = new Stopwatch();
+        double forwardSecs = 0, backwardSecs = 0, optimizerSecs = 0;
+        var outcome = TrainingOutcome.Completed;
+        while (State.Step < State.TotalSteps)
+        {
+            if (cancel.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
+            double lossSum = 0;
+            bool bad = false;
+            for (int micro = 0; micro < _cfg.GradientAccumulationSteps; micro++)
+            {
+                waitClock.Start();
+                using var batch = _data.Next();
+                waitClock.Stop();
+                phase.Restart();
+                var output = _model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
+                float loss = output.Loss!.Item();
+                forwardSecs += phase.Elapsed.TotalSeconds;
+                tokens += output.Layout.Valid.Count(v => v);
+                images += batch.ImageCount;
+                examples += batch.Size;
+                if (!float.IsFinite(loss))
+                {
+                    bad = true;
+                    Tape.Current.Clear();
+                    continue;
+                }
+                lossSum += loss;
+                phase.Restart();
+                Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? output.Loss : Ops.Scale(output.Loss, 1f / _cfg.GradientAccumulationSteps));
+                backwardSecs += phase.Elapsed.TotalSeconds;
+            }
+            double lr = _schedule.At(State.Step);
+            phase.Restart();
+            double norm = bad ? double.NaN : GradientClipping.Clip(tensors, _cfg.MaxGradNorm);
+            if (!bad && !double.IsFinite(norm)) bad = true;
+            if (bad)
+            {
+                State.BadInARow++;
+                foreach (var t in tensors) t.ZeroGrad();
+            }
+            else
+            {
+                State.BadInARow = 0;
+                _opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? _cfg.WeightDecay : 0.0)), lr);
+                foreach (var t in tensors) t.ZeroGrad();
+            }
+            optimizerSecs += phase.Elapsed.TotalSeconds;
+            double meanLoss = bad ? double.NaN : lossSum / _cfg.GradientAccumulationSteps;
+            State.Step++;
+            State.Data = _data.Position;
+            State.Losses.Add((State.Step, meanLoss));
+            if (State.Losses.Count > 100_000) State.Losses.RemoveAt(0);
+
+            bool last = State.Step == State.TotalSteps;
+            if (bad || last || (_cfg.LoggingSteps > 0 && State.Step % _cfg.LoggingSteps == 0))
+            {
+                double secs = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                int done = State.Step - startStep;
+                var eta = TimeSpan.FromSeconds(secs / Math.Max(1, done) * (State.TotalSteps - State.Step));
+                Logged?.Invoke(new TrainingLog(State.Step, State.TotalSteps, meanLoss, lr, norm, bad,
+                    tokens / secs, images / secs, examples / secs, clock.Elapsed, eta)
+                {
+                    DataWaitFraction = waitClock.Elapsed.TotalSeconds / secs,
+                    ForwardSeconds = forwardSecs, BackwardSeconds = backwardSecs, OptimizerSeconds = optimizerSecs,
+                });
+            }
+            if (State.BadInARow >= _cfg.MaxBadStepsInARow) { outcome = TrainingOutcome.TooManyBadSteps; break; }
+            if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);
+            if (_cfg.SaveSteps > 0 && State.Step % _cfg.SaveSteps == 0 && !last) Save();
+        }
+        Save();
+        return outcome;
+    }
+
+    /// <summary>Writes checkpoint-{step} under output_dir (atomically, through the callback).</summary>
+    public string Save()
+    {
+        string dir = Path.Combine(_cfg.OutputDir, $"checkpoint-{State.Step}");
+        WriteCheckpoint?.Invoke(dir, this);
+        return dir;
+    }
+}

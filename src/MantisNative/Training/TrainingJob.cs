@@ -1,0 +1,163 @@
+using MantisNative.Data.Chat;
+using MantisNative.Data.Images;
+using MantisNative.Data.Loading;
+using MantisNative.Data.Records;
+using MantisNative.Data.Synthetic;
+using MantisNative.Data.Tokenization;
+using MantisNative.IO;
+using MantisNative.Models;
+using MantisNative.Models.Config;
+using MantisNative.Nn;
+
+namespace MantisNative.Training;
+
+/// <summary>
+/// A whole training job from code: prepares data, tokenizer and model (a Hugging Face folder, or the built-in
+/// tiny model on the synthetic skills set, generated when missing), trains with progress events and
+/// cancellation, and leaves checkpoints plus a final model folder under output_dir.
+/// </summary>
+public sealed class TrainingJob : IDisposable
+{
+    public const string DefaultDataDir = "data/synthetic";
+    public const string FinalFolder = "model";
+
+    public TrainingConfig Config { get; }
+    public MantisModel Model { get; }
+    public ByteLevelBpeTokenizer Tokenizer { get; }
+    public ImageProcessor Images { get; }
+    public IReadOnlyList<InstructRecord> TrainRecords { get; }
+    public RecordReport TrainReport { get; }
+    public string? EvalData { get; }
+    public int TotalSteps { get; }
+    public Trainer Trainer { get; }
+    private readonly DataLoader _loader;
+    private readonly string? _resumeFrom;
+
+    /// <summary>Status lines while preparing (data generation, tokenizer training, record loading).</summary>
+    public static event Action<string>? Status;
+
+    private TrainingJob(TrainingConfig cfg, MantisModel model, ByteLevelBpeTokenizer tok, ImageProcessor images,
+        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt, string? resumeFrom)
+    {
+        Config = cfg;
+        Model = model;
+        Tokenizer = tok;
+        Images = images;
+        TrainRecords = records;
+        TrainReport = report;
+        EvalData = evalData;
+        _resumeFrom = resumeFrom;
+        var chat = new Llama3ChatFormat(tok, new ChatFormatOptions
+        {
+            SystemPrompt = cfg.SystemPrompt, ImageTokenLength = model.Config.ImageTokensPerImage, MaxLength = cfg.MaxSeqLen,
+        });
+        var encoder = new ExampleEncoder(chat, images);
+        var collator = new Collator(tok.TokenToId("<|pad|>") ?? model.Config.PadTokenId ?? 0, model.Config.Vision.ImageSize, model.Config.Vision.NumChannels);
+        int perStep = cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps;
+        TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : Math.Max(1, (int)Math.Ceiling(cfg.NumTrainEpochs * records.Count / perStep)));
+        _loader = new DataLoader(records, encoder, collator, cfg.PerDeviceTrainBatchSize, cfg.Seed, resume?.Data ?? default);
+        Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt)
+        {
+            WriteCheckpoint = (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles),
+        };
+    }
+
+    /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
+    public void WriteSideFiles(string folder)
+    {
+        Tokenizer.SaveToDirectory(folder);
+        Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
+    }
+
+    /// <summary>Sets everything up (may generate the synthetic set and train a tokenizer).</summary>
+    public static TrainingJob Create(TrainingConfig cfg, string? resumeFrom = null)
+    {
+        cfg.Validate();
+        if (resumeFrom is not null) return Resume(cfg, resumeFrom);
+        if (cfg.ModelPath is null) return CreateBuiltIn(cfg);
+        string folder = cfg.ModelPath;
+        var loaded = ModelFiles.Load(folder);
+        var tok = ByteLevelBpeTokenizer.Load(folder);
+        var images = LoadProcessor(folder, loaded.Model.Config);
+        if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
+        var (records, report) = ReadRecords(cfg.TrainData, cfg);
+        return new TrainingJob(cfg, loaded.Model, tok, images, records, report, cfg.EvalData, null, null, null);
+    }
+
+    private static TrainingJob Resume(TrainingConfig cfg, string dir)
+    {
+        if (!Directory.Exists(dir)) throw new MantisException($"{dir}: checkpoint folder not found");
+        var loaded = ModelFiles.Load(dir);
+        var tok = ByteLevelBpeTokenizer.Load(dir);
+        var images = LoadProcessor(dir, loaded.Model.Config);
+        var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        var state = TrainerState.Load(dir, opt);
+        string trainData = cfg.TrainData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
+        var (records, report) = ReadRecords(trainData, cfg);
+        string? eval = cfg.EvalData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
+        return new TrainingJob(cfg, loaded.Model, tok, images, records, report, eval, state, opt, dir);
+    }
+
+    private static ImageProcessor LoadProcessor(string folder, LlavaConfig config)
+    {
+        string pre = Path.Combine(folder, "preprocessor_config.json");
+        return File.Exists(pre) ? ImageProcessor.FromConfig(pre) : ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
+    }
+
+    private static (List<InstructRecord>, RecordReport) ReadRecords(string path, TrainingConfig cfg)
+    {
+        Status?.Invoke($"reading records from {path}");
+        var records = RecordReader.ReadAll(path, out var report, new RecordReaderOptions { Strict = cfg.Strict, ImageRoot = cfg.ImageRoot, ImageCheck = ImageCheckMode.Header });
+        if (records.Count == 0) throw new MantisException($"{path}: no usable training record ({report.Skipped} skipped)");
+        return (records, report);
+    }
+
+    private static TrainingJob CreateBuiltIn(TrainingConfig cfg)
+    {
+        string dataDir = cfg.TrainData is null ? DefaultDataDir : (Directory.Exists(cfg.TrainData) ? cfg.TrainData : Path.GetDirectoryName(cfg.TrainData)!);
+        string trainFile = cfg.TrainData is not null && File.Exists(cfg.TrainData) ? cfg.TrainData : Path.Combine(dataDir, "train.jsonl");
+        if (!File.Exists(trainFile))
+        {
+            Status?.Invoke($"generating the synthetic skills set in {dataDir}");
+            SyntheticDatasetWriter.Write(dataDir, new SyntheticOptions { Seed = 1234 }, Status);
+        }
+        var (records, report) = ReadRecords(trainFile, cfg);
+        Status?.Invoke("training a byte-level BPE tokenizer on the training texts");
+        var corpus = records.SelectMany(r => r.Turns.Select(t => t.Content)).Concat(new[] { "user", "assistant", "system", "(image 1: <Image></Image>)" });
+        var tok = BpeTrainer.Train(corpus, merges: 300);
+        int imageId = tok.TokenToId("<image>")!.Value, padId = tok.TokenToId("<|pad|>")!.Value;
+        int bos = tok.TokenToId("<|begin_of_text|>")!.Value, eos = tok.TokenToId("<|eot_id|>")!.Value;
+        var config = TinyModelConfig.Create(tok.VocabSize, imageId, padId, bos, eos);
+        var model = new MantisModel(config, new RandomWeights(cfg.Seed));
+        var images = ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
+        string? eval = cfg.EvalData ?? (File.Exists(Path.Combine(dataDir, "heldout.jsonl")) ? Path.Combine(dataDir, "heldout.jsonl") : null);
+        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, null);
+    }
+
+    /// <summary>Trains to the end (or cancellation), then writes the final model folder.</summary>
+    public TrainingOutcome Run(CancellationToken cancel = default)
+    {
+        var outcome = Trainer.Run(cancel);
+        SaveFinal();
+        return outcome;
+    }
+
+    /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers.</summary>
+    public string SaveFinal()
+    {
+        string dir = Path.Combine(Config.OutputDir, FinalFolder);
+        string tmp = dir + $".tmp-{Environment.ProcessId}";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        ModelFiles.Save(Model, tmp);
+        WriteSideFiles(tmp);
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.Move(tmp, dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        _loader.Dispose();
+        Model.Dispose();
+    }
+}

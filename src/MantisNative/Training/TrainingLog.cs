@@ -1,0 +1,14 @@
+namespace MantisNative.Training;
+
+/// <summary>One logged optimizer step: what the progress display and metrics.jsonl show.</summary>
+public sealed record TrainingLog(
+    int Step, int TotalSteps, double Loss, double LearningRate, double GradNorm, bool Skipped,
+    double TokensPerSecond, double ImagesPerSecond, double ExamplesPerSecond, TimeSpan Elapsed, TimeSpan Eta)
+{
+    /// <summary>Share of the wall time spent waiting for the data loader (0 when decoding keeps up).</summary>
+    public double DataWaitFraction { get; init; }
+    /// <summary>Cumulative seconds in forward, backward and the optimizer since the run (or resume) started.</summary>
+    public double ForwardSeconds { get; init; }
+    public double BackwardSeconds { get; init; }
+    public double OptimizerSeconds { get; init; }
+}

@@ -1,0 +1,30 @@
+using MantisNative.Cli;
+using NUnit.Framework;
+
+namespace MantisNative.Tests.Data.Synthetic;
+
+public class MakeDataCliTests
+{
+    [Test]
+    public void MakeDataCommandWritesASetAndRejectsBadInput()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "mantis-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--train", "30", "--heldout", "15", "--seed", "3" }), Is.EqualTo(0));
+            Assert.That(File.ReadLines(Path.Combine(dir, "train.jsonl")).Count(), Is.EqualTo(30));
+            Assert.That(File.ReadLines(Path.Combine(dir, "heldout.jsonl")).Count(), Is.EqualTo(15));
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--train", "30" }), Is.EqualTo(1), "non-empty folder without --force");
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--train", "30", "--heldout", "15", "--force" }), Is.EqualTo(0));
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--bogus" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--train", "many" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--seed", "-1", "--force" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "make-data", "--out", dir, "--image-size", "4", "--force" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "make-data", "--train", "3" }), Is.EqualTo(1), "--out is required");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
