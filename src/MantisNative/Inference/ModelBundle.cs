@@ -29,7 +29,7 @@ public sealed partial class ModelBundle : IDisposable
     public Llama3ChatFormat ChatFormat { get; }
     public ImageProcessor ImageProcessor { get; }
 
-    /// <summary>Ids that end an answer: &lt;|eot_id|&gt; and the config's eos ids.</summary>
+    /// <summary>Ids that end an answer: &lt;|eot_id|&gt; and the eos ids of config.json and tokenizer_config.json.</summary>
     public IReadOnlyList<int> StopIds => _stopIds;
 
     private ModelBundle(string? folder, MantisModel model, IDisposable? owned, ByteLevelBpeTokenizer tokenizer, Llama3ChatFormat chat, ImageProcessor images, int[] stopIds)
@@ -107,14 +107,17 @@ public sealed partial class ModelBundle : IDisposable
     }
 
     /// <summary>
-    /// &lt;|eot_id|&gt; ends an assistant turn; eos ids of the config (top level and text_config) end the text.
+    /// &lt;|eot_id|&gt; ends an assistant turn; eos ids of the config (top level and text_config) and of
+    /// tokenizer_config.json end the text.
     /// An eos id that the tokenizer holds as an ordinary token is left out: transformers' LlamaConfig default
     /// eos_token_id 2 lands on a byte token in small vocabularies, and stopping there would cut answers short.
     /// </summary>
     private static int[] StopIdsOf(ByteLevelBpeTokenizer tokenizer, LlavaConfig config)
     {
         var ids = new List<int> { tokenizer.TokenToId(EndOfTurnToken)!.Value };
-        foreach (var id in config.EosTokenIds.Concat(config.Text.EosTokenIds))
+        var eos = config.EosTokenIds.Concat(config.Text.EosTokenIds);
+        if (tokenizer.EosId is int tokEos) eos = eos.Append(tokEos); // tokenizer_config.json's eos_token
+        foreach (var id in eos)
             if (!ids.Contains(id) && (tokenizer.IsSpecial(id) || tokenizer.IdToToken(id) is null)) ids.Add(id);
         return ids.ToArray();
     }
