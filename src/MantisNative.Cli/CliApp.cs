@@ -14,6 +14,9 @@ public static class CliApp
         ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", _ => InfoCommand.Run()),
         ("gpu-check", GpuCheckCommand.Help, GpuCheckCommand.Run),
         ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
+        ("eval", EvalCommand.Help, EvalCommand.Run),
+        ("chat", ChatCommand.Help, ChatCommand.Run),
+        ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
     };
 
     public static int Run(string[] args)

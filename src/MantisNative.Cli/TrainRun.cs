@@ -14,6 +14,13 @@ public static class TrainRun
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
         Directory.CreateDirectory(cfg.OutputDir);
+        Evaluation.EvalReport? before = null;
+        if (evaluate && job.EvalData is not null && resume is null)
+        {
+            Console.WriteLine($"· evaluating the untrained model on {job.EvalData}");
+            before = job.EvaluateHeldOut(Path.Combine(cfg.OutputDir, "eval-untrained.jsonl"));
+            Console.WriteLine($"· untrained: {100 * before!.Overall.Accuracy:F1} % overall ({before.Seconds:F0} s)");
+        }
         using var metrics = new StreamWriter(Path.Combine(cfg.OutputDir, "metrics.jsonl"), append: true);
         job.Trainer.Logged += log =>
         {
@@ -51,7 +58,41 @@ public static class TrainRun
             TrainingOutcome.TooManyBadSteps => $"stopped: {cfg.MaxBadStepsInARow} non-finite losses in a row at step {job.Trainer.State.Step}",
             _ => $"done: {job.Trainer.State.Step} steps; model in {final}",
         });
+        if (evaluate && job.EvalData is not null && outcome != TrainingOutcome.TooManyBadSteps)
+        {
+            Console.WriteLine($"· evaluating the trained model on {job.EvalData}");
+            var after = job.EvaluateHeldOut(Path.Combine(cfg.OutputDir, "eval-trained.jsonl"))!;
+            if (before is not null)
+            {
+                var cmp = new HeldOutComparison(before, after);
+                cmp.Save(Path.Combine(cfg.OutputDir, "eval_summary.json"));
+                File.WriteAllText(Path.Combine(cfg.OutputDir, "eval_summary.md"), cmp.ToMarkdown());
+                Summary(cmp, plain);
+            }
+            else Console.WriteLine(after.ToTable());
+        }
         return outcome == TrainingOutcome.TooManyBadSteps ? 3 : outcome == TrainingOutcome.Cancelled ? 130 : 0;
+    }
+
+    /// <summary>The per-family table: chance, untrained, trained (held-out data).</summary>
+    private static void Summary(HeldOutComparison cmp, bool plain)
+    {
+        if (plain)
+        {
+            Console.WriteLine(cmp.ToMarkdown());
+            return;
+        }
+        var t = new Table().Title("held-out accuracy").AddColumns("skill", "family", "n", "chance", "untrained", "trained");
+        foreach (var r in cmp.Rows())
+        {
+            string trained = r.After.ToString("P1", CultureInfo.InvariantCulture);
+            if (r.Chance is double c && r.After >= c + 0.2) trained = $"[green]{trained}[/]";
+            t.AddRow(r.Skill, r.Family, r.Count.ToString(CultureInfo.InvariantCulture), r.Chance?.ToString("P1", CultureInfo.InvariantCulture) ?? "-",
+                r.Before.ToString("P1", CultureInfo.InvariantCulture), trained);
+        }
+        t.AddRow("all", "overall", cmp.Trained.Overall.Count.ToString(CultureInfo.InvariantCulture), "",
+            cmp.Untrained.Overall.Accuracy.ToString("P1", CultureInfo.InvariantCulture), cmp.Trained.Overall.Accuracy.ToString("P1", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(t);
     }
 
     private static string Line(TrainingLog log) => string.Create(CultureInfo.InvariantCulture,

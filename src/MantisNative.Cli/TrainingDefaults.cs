@@ -11,15 +11,15 @@ public static class TrainingDefaults
     public static TrainingConfig BuiltIn() => new()
     {
         OutputDir = "runs/mantis-tiny",
-        LearningRate = 2e-3,
+        LearningRate = 1e-3,
         PerDeviceTrainBatchSize = 32,
-        MaxSteps = 600,
+        MaxSteps = 1200,
         WarmupRatio = 0.03,
         LrSchedulerType = LrSchedulerType.Cosine,
         WeightDecay = 0.0,
         MaxGradNorm = 1.0,
         Seed = 42,
-        SaveSteps = 200,
+        SaveSteps = 400,
         LoggingSteps = 10,
         MaxSeqLen = 512,
         Train = new[] { "projector", "llm", "vision" },

@@ -25,9 +25,11 @@ public sealed class RandomWeights : IWeightProvider
             case WeightRole.NormWeight: return Tensor.Full(s, 1f);
             case WeightRole.Bias:
             case WeightRole.NormBias: return Tensor.Zeros(s);
-            case WeightRole.Embedding:
-            case WeightRole.PositionEmbedding:
-            case WeightRole.Vector: return Tensor.Randn(s, rng, (float)(role == WeightRole.Embedding ? EmbeddingStd : 0.02));
+            case WeightRole.Embedding: return Tensor.Randn(s, rng, (float)EmbeddingStd);
+            // learned positions as SigLIP initialises them (std 1/sqrt(width)): at 0.02 they are lost beside the
+            // patch features, and the tower cannot tell where an object is
+            case WeightRole.PositionEmbedding: return Tensor.Randn(s, rng, (float)(1 / Math.Sqrt(shape[^1])));
+            case WeightRole.Vector: return Tensor.Randn(s, rng, 0.02f);
             default:
                 long fanIn = s.Numel / Math.Max(1, shape[0]);
                 return Tensor.Randn(s, rng, (float)(Gain / Math.Sqrt(fanIn)));

@@ -65,6 +65,7 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
     public void WriteSideFiles(string folder)
     {
+        if (Config.SystemPrompt is not null) new Inference.ChatConfig(Config.SystemPrompt).Save(folder);
         Tokenizer.SaveToDirectory(folder);
         Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
     }
@@ -153,6 +154,18 @@ public sealed class TrainingJob : IDisposable
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
         return dir;
+    }
+
+    /// <summary>Greedy answers on the held-out records (eval_data), per family; null when there is no eval data.</summary>
+    public Evaluation.EvalReport? EvaluateHeldOut(string? predictionsPath, Action<Evaluation.EvalProgress>? progress = null)
+    {
+        if (EvalData is null) return null;
+        var records = Evaluation.EvalData.Read(EvalData, Config.EvalLimit > 0 ? Config.EvalLimit : null, out _);
+        var bundle = Inference.ModelBundle.Create(Model, Tokenizer, Images, Config.SystemPrompt);
+        return Evaluation.Evaluator.Run(bundle, records, new Evaluation.EvalOptions
+        {
+            ChanceByFamily = Evaluation.EvalData.LoadChance(EvalData), PredictionsPath = predictionsPath, Progress = progress,
+        });
     }
 
     public void Dispose()

@@ -69,6 +69,19 @@ public class AttentionOpTests
             differentiable: bigCase ? new[] { false, false, false } : null);
     }
 
+    /// <summary>Tiny blocks, so that several query and key blocks (the online-softmax merge) are exercised with gradients.</summary>
+    [NonParallelizable]
+    [TestCase(true, true)]
+    [TestCase(false, true)]
+    public void AttentionAcrossManySmallBlocks(bool causal, bool padded)
+    {
+        int savedQ = Attention.QueryBlock, savedK = Attention.KeyBlock;
+        Attention.QueryBlock = 3;
+        Attention.KeyBlock = 4;
+        try { AttentionMatchesNaive(causal, padded, 4, 2, 9, 11); }
+        finally { Attention.QueryBlock = savedQ; Attention.KeyBlock = savedK; }
+    }
+
     [Test]
     public void RopeMatchesReferenceWithLlama3Scaling()
     {

@@ -21,15 +21,40 @@ public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int Query
 }
 
 /// <summary>
-/// Scaled-dot-product attention, q [B, Hq, T, D], k/v [B, Hkv, S, D], out [B, Hq, T, D]. Keys are visited
-/// block by block with an online softmax (running max and sum), so memory stays linear in the sequence;
-/// the backward recomputes probabilities from the saved log-sum-exp. A query row with no visible key
+/// Scaled-dot-product attention, q [B, Hq, T, D], k/v [B, Hkv, S, D], out [B, Hq, T, D]. Work goes block by
+/// block: a block of queries against a block of keys is two small GEMMs (scores = Q K^T, then P V), and an online
+/// softmax (running max and sum per query) joins the key blocks, so memory stays linear in the sequence. The
+/// backward recomputes each block's probabilities from the saved log-sum-exp. A query row with no visible key
 /// outputs zeros.
 /// </summary>
 public static unsafe class Attention
 {
-    private const int KeyBlock = 64;
-    private const int QueryBlock = 16;
+    // Block sizes: a 64 x 256 score block (64 KB) stays in L2. Tests shrink them to exercise every block path.
+    internal static int QueryBlock = 64;
+    internal static int KeyBlock = 256;
+
+    [ThreadStatic] private static float[]? _scratch;
+
+    private static float[] Scratch(int n)
+    {
+        var s = _scratch;
+        if (s is null || s.Length < n) _scratch = s = new float[n];
+        return s;
+    }
+
+    /// <summary>Scores block [nq, nk] = scale * Q K^T with masked entries at -inf.</summary>
+    private static void Scores(AttentionShape a, int b, float* Q, float* K, int q0, int nq, int k0, int nk, float* s)
+    {
+        int D = a.HeadDim;
+        Gemm.Sgemm(false, true, nq, nk, D, a.Scale, Q + (long)q0 * D, D, K + (long)k0 * D, D, 0f, s, nk);
+        for (int i = 0; i < nq; i++)
+        {
+            int end = a.KeyEnd(q0 + i);
+            float* row = s + (long)i * nk;
+            for (int jj = 0; jj < nk; jj++)
+                if (k0 + jj >= end || !a.Valid(b, k0 + jj)) row[jj] = float.NegativeInfinity;
+        }
+    }
 
     public static void Forward(AttentionShape a, float* q, float* k, float* v, float* o, float* lse)
     {
@@ -39,49 +64,57 @@ public static unsafe class Attention
         CpuParallel.For(a.Batch * a.Heads * qBlocks, job =>
         {
             int qb = job % qBlocks, bh = job / qBlocks, h = bh % a.Heads, b = bh / a.Heads;
-            int hk = h / a.Group;
-            float* K = (float*)pk + ((long)b * a.KvHeads + hk) * S * D;
-            float* V = (float*)pv + ((long)b * a.KvHeads + hk) * S * D;
-            var scores = new float[KeyBlock];
-            for (int i = qb * QueryBlock; i < Math.Min(T, (qb + 1) * QueryBlock); i++)
+            float* K = (float*)pk + ((long)b * a.KvHeads + h / a.Group) * S * D;
+            float* V = (float*)pv + ((long)b * a.KvHeads + h / a.Group) * S * D;
+            float* Q = (float*)pq + (long)bh * T * D;
+            float* O = (float*)po + (long)bh * T * D;
+            float* L = (float*)pl + (long)bh * T;
+            int q0 = qb * QueryBlock, nq = Math.Min(QueryBlock, T - q0);
+            int kEnd = a.KeyEnd(q0 + nq - 1);
+            var scratch = Scratch(QueryBlock * KeyBlock + 2 * QueryBlock);
+            fixed (float* sc = scratch)
             {
-                long row = ((long)b * a.Heads + h) * T + i;
-                var qi = new ReadOnlySpan<float>((float*)pq + row * D, D);
-                var oi = new Span<float>((float*)po + row * D, D);
-                oi.Clear();
-                float m = float.NegativeInfinity, l = 0;
-                int end = a.KeyEnd(i);
-                for (int j0 = 0; j0 < end; j0 += KeyBlock)
+                float* m = sc + QueryBlock * KeyBlock, l = m + QueryBlock;
+                new Span<float>(O + (long)q0 * D, nq * D).Clear();
+                for (int i = 0; i < nq; i++) { m[i] = float.NegativeInfinity; l[i] = 0; }
+                for (int k0 = 0; k0 < kEnd; k0 += KeyBlock)
                 {
-                    int n = Math.Min(KeyBlock, end - j0);
-                    float bm = float.NegativeInfinity;
-                    for (int jj = 0; jj < n; jj++)
+                    int nk = Math.Min(KeyBlock, kEnd - k0);
+                    Scores(a, b, Q, K, q0, nq, k0, nk, sc);
+                    for (int i = 0; i < nq; i++)
                     {
-                        int j = j0 + jj;
-                        float s = a.Valid(b, j) ? TensorPrimitives.Dot(qi, new ReadOnlySpan<float>(K + (long)j * D, D)) * a.Scale : float.NegativeInfinity;
-                        scores[jj] = s;
-                        if (s > bm) bm = s;
+                        var row = new Span<float>(sc + (long)i * nk, nk);
+                        float bm = TensorPrimitives.Max(row);
+                        if (float.IsNegativeInfinity(bm)) { row.Clear(); continue; }
+                        float mNew = Math.Max(m[i], bm);
+                        float corr = MathF.Exp(m[i] - mNew); // 0 while m was -inf
+                        if (corr != 1f)
+                        {
+                            var oi = new Span<float>(O + (long)(q0 + i) * D, D);
+                            TensorPrimitives.Multiply(oi, corr, oi);
+                            l[i] *= corr;
+                        }
+                        TensorPrimitives.Subtract(row, mNew, row);
+                        TensorPrimitives.Exp(row, row); // exp(-inf) = 0 for masked keys
+                        l[i] += TensorPrimitives.Sum(row);
+                        m[i] = mNew;
                     }
-                    if (float.IsNegativeInfinity(bm)) continue;
-                    float mNew = Math.Max(m, bm);
-                    float corr = MathF.Exp(m - mNew); // 0 when m was -inf
-                    if (corr != 1f) TensorPrimitives.Multiply(oi, corr, oi);
-                    l *= corr;
-                    for (int jj = 0; jj < n; jj++)
-                    {
-                        if (float.IsNegativeInfinity(scores[jj])) continue;
-                        float p = MathF.Exp(scores[jj] - mNew);
-                        l += p;
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(V + (long)(j0 + jj) * D, D), p, oi, oi);
-                    }
-                    m = mNew;
+                    Gemm.Sgemm(false, false, nq, D, nk, 1f, sc, nk, V + (long)k0 * D, D, 1f, O + (long)q0 * D, D);
                 }
-                if (l > 0)
+                for (int i = 0; i < nq; i++)
                 {
-                    TensorPrimitives.Multiply(oi, 1f / l, oi);
-                    ((float*)pl)[row] = m + MathF.Log(l);
+                    var oi = new Span<float>(O + (long)(q0 + i) * D, D);
+                    if (l[i] > 0)
+                    {
+                        TensorPrimitives.Multiply(oi, 1f / l[i], oi);
+                        L[q0 + i] = m[i] + MathF.Log(l[i]);
+                    }
+                    else
+                    {
+                        oi.Clear();
+                        L[q0 + i] = float.NegativeInfinity;
+                    }
                 }
-                else ((float*)pl)[row] = float.NegativeInfinity;
             }
         });
     }
@@ -100,33 +133,52 @@ public static unsafe class Attention
             int h = bh % H, b = bh / H, hk = h / a.Group;
             float* K = (float*)pk + ((long)b * a.KvHeads + hk) * S * D;
             float* V = (float*)pv + ((long)b * a.KvHeads + hk) * S * D;
-            Span<float> dkH = dkFull is null ? default : dkFull.AsSpan((int)((long)bh * S * D), S * D);
-            Span<float> dvH = dvFull is null ? default : dvFull.AsSpan((int)((long)bh * S * D), S * D);
-            for (int i = 0; i < T; i++)
+            float* Q = (float*)pq + (long)bh * T * D;
+            float* O = (float*)po + (long)bh * T * D;
+            float* dO = (float*)pdo + (long)bh * T * D;
+            float* L = (float*)pl + (long)bh * T;
+            float* dQ = pdq == 0 ? null : (float*)pdq + (long)bh * T * D;
+            if (dQ != null) new Span<float>(dQ, T * D).Clear();
+            var scratch = Scratch(2 * QueryBlock * KeyBlock + QueryBlock);
+            fixed (float* sc = scratch)
+            fixed (float* dkH0 = dkFull, dvH0 = dvFull)
             {
-                long row = (long)bh * T + i;
-                float L = ((float*)pl)[row];
-                var qi = new ReadOnlySpan<float>((float*)pq + row * D, D);
-                var doi = new ReadOnlySpan<float>((float*)pdo + row * D, D);
-                Span<float> dqi = pdq == 0 ? default : new Span<float>((float*)pdq + row * D, D);
-                if (pdq != 0) dqi.Clear();
-                if (float.IsNegativeInfinity(L)) continue;
-                float Di = TensorPrimitives.Dot(doi, new ReadOnlySpan<float>((float*)po + row * D, D));
-                int end = a.KeyEnd(i);
-                for (int j = 0; j < end; j++)
+                float* P = sc, dP = sc + QueryBlock * KeyBlock, Dvec = dP + QueryBlock * KeyBlock;
+                float* dKH = dkH0 == null ? null : dkH0 + (long)bh * S * D;
+                float* dVH = dvH0 == null ? null : dvH0 + (long)bh * S * D;
+                for (int q0 = 0; q0 < T; q0 += QueryBlock)
                 {
-                    if (!a.Valid(b, j)) continue;
-                    var kj = new ReadOnlySpan<float>(K + (long)j * D, D);
-                    var vj = new ReadOnlySpan<float>(V + (long)j * D, D);
-                    float p = MathF.Exp(TensorPrimitives.Dot(qi, kj) * a.Scale - L);
-                    float ds = p * (TensorPrimitives.Dot(doi, vj) - Di) * a.Scale;
-                    if (pdq != 0) TensorPrimitives.MultiplyAdd(kj, ds, dqi, dqi);
-                    if (dkFull is not null)
+                    int nq = Math.Min(QueryBlock, T - q0);
+                    int kEnd = a.KeyEnd(q0 + nq - 1);
+                    for (int i = 0; i < nq; i++)
+                        Dvec[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + (long)(q0 + i) * D, D), new ReadOnlySpan<float>(O + (long)(q0 + i) * D, D));
+                    for (int k0 = 0; k0 < kEnd; k0 += KeyBlock)
                     {
-                        var dkj = dkH.Slice(j * D, D);
-                        TensorPrimitives.MultiplyAdd(qi, ds, dkj, dkj);
-                        var dvj = dvH.Slice(j * D, D);
-                        TensorPrimitives.MultiplyAdd(doi, p, dvj, dvj);
+                        int nk = Math.Min(KeyBlock, kEnd - k0);
+                        Scores(a, b, Q, K, q0, nq, k0, nk, P);
+                        for (int i = 0; i < nq; i++)
+                        {
+                            var row = new Span<float>(P + (long)i * nk, nk);
+                            float Li = L[q0 + i];
+                            if (float.IsNegativeInfinity(Li)) { row.Clear(); continue; }
+                            TensorPrimitives.Subtract(row, Li, row);
+                            TensorPrimitives.Exp(row, row);          // probabilities, 0 where masked
+                        }
+                        // dP = dO V^T; dS = P * (dP - D_i) * scale
+                        Gemm.Sgemm(false, true, nq, nk, D, 1f, dO + (long)q0 * D, D, V + (long)k0 * D, D, 0f, dP, nk);
+                        if (dVH != null) // dV += P^T dO
+                            Gemm.Sgemm(true, false, nk, D, nq, 1f, P, nk, dO + (long)q0 * D, D, 1f, dVH + (long)k0 * D, D);
+                        for (int i = 0; i < nq; i++)
+                        {
+                            var dpr = new Span<float>(dP + (long)i * nk, nk);
+                            TensorPrimitives.Subtract(dpr, Dvec[i], dpr);
+                            TensorPrimitives.Multiply(dpr, new ReadOnlySpan<float>(P + (long)i * nk, nk), dpr);
+                            TensorPrimitives.Multiply(dpr, a.Scale, dpr);
+                        }
+                        if (dQ != null) // dQ += dS K
+                            Gemm.Sgemm(false, false, nq, D, nk, 1f, dP, nk, K + (long)k0 * D, D, 1f, dQ + (long)q0 * D, D);
+                        if (dKH != null) // dK += dS^T Q
+                            Gemm.Sgemm(true, false, nk, D, nq, 1f, dP, nk, Q + (long)q0 * D, D, 1f, dKH + (long)k0 * D, D);
                     }
                 }
             }

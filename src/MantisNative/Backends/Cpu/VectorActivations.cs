@@ -38,7 +38,7 @@ public static unsafe class VectorActivations
         {
             var xs = S(px, o, len); var sig = s.AsSpan(0, len);
             TensorPrimitives.Multiply(xs, alpha, sig);
-            TensorPrimitives.Sigmoid(sig, sig);
+            Sigmoid(sig, sig);
             TensorPrimitives.Multiply(xs, sig, S(py, o, len));
         });
     }
@@ -51,7 +51,7 @@ public static unsafe class VectorActivations
         {
             var xs = S(px, o, len); var sig = s.AsSpan(0, len); var tmp = t.AsSpan(0, len); var d = S(pd, o, len);
             TensorPrimitives.Multiply(xs, alpha, sig);
-            TensorPrimitives.Sigmoid(sig, sig);
+            Sigmoid(sig, sig);
             TensorPrimitives.Subtract(1f, sig, tmp);                 // 1 - s
             TensorPrimitives.Multiply(tmp, xs, tmp);                 // x (1 - s)
             TensorPrimitives.Multiply(tmp, alpha, tmp);
@@ -83,7 +83,22 @@ public static unsafe class VectorActivations
         TensorPrimitives.Add(t, 1f, t);
         TensorPrimitives.Multiply(t, xs, t);
         TensorPrimitives.Multiply(t, SqrtTwoOverPi, t);
-        TensorPrimitives.Tanh(t, t);
+        // tanh(u) = 1 - 2 / (exp(2u) + 1): SIMD exp is several times faster than TensorPrimitives.Tanh here;
+        // the absolute error stays ~1e-7, and GELU uses 1 + t and 1 - t^2, where that is below fp32 resolution
+        TensorPrimitives.Multiply(t, 2f, t);
+        TensorPrimitives.Exp(t, t);
+        TensorPrimitives.Add(t, 1f, t);
+        TensorPrimitives.Divide(-2f, t, t);
+        TensorPrimitives.Add(t, 1f, t);
+    }
+
+    /// <summary>1 / (1 + exp(-x)) through the vectorised exp (TensorPrimitives.Sigmoid is not vectorised in this version).</summary>
+    private static void Sigmoid(ReadOnlySpan<float> x, Span<float> dst)
+    {
+        TensorPrimitives.Negate(x, dst);
+        TensorPrimitives.Exp(dst, dst);
+        TensorPrimitives.Add(dst, 1f, dst);
+        TensorPrimitives.Divide(1f, dst, dst);
     }
 
     /// <summary>dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 c x^2)).</summary>
@@ -115,7 +130,7 @@ public static unsafe class VectorActivations
         Chunks(n, (o, len, s, _) =>
         {
             var g = S(pg, o, len); var sig = s.AsSpan(0, len); var ys = S(py, o, len);
-            TensorPrimitives.Sigmoid(g, sig);
+            Sigmoid(g, sig);
             TensorPrimitives.Multiply(g, sig, ys);
             TensorPrimitives.Multiply(ys, S(pu, o, len), ys);
         });
@@ -128,7 +143,7 @@ public static unsafe class VectorActivations
         Chunks(n, (o, len, s, t) =>
         {
             var g = S(pg, o, len); var sig = s.AsSpan(0, len); var tmp = t.AsSpan(0, len); var ds = S(pd, o, len);
-            TensorPrimitives.Sigmoid(g, sig);
+            Sigmoid(g, sig);
             if (pdu != 0)
             {
                 TensorPrimitives.Multiply(g, sig, tmp);

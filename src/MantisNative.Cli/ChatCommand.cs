@@ -1,0 +1,80 @@
+using MantisNative.Inference;
+
+namespace MantisNative.Cli;
+
+/// <summary>
+/// `mantis chat --model DIR [--image a.png]... [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
+/// [--system-prompt TEXT] [QUESTION]`: streams the answer token by token. Without a question it reads questions from
+/// stdin, one per line, keeping the images and the conversation; an empty line or end of input ends it, "/reset"
+/// forgets the conversation (not the images). Ctrl-C stops the answer being written.
+/// </summary>
+public static class ChatCommand
+{
+    public const string Help = "ask about images, answer streamed: --model DIR --image a.png [--image b.png] [QUESTION] (no question: interactive)";
+
+    public static int Run(string[] argv)
+    {
+        var a = new CliArgs("chat", argv, new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names), new[] { "help" });
+        if (a.Flag("help"))
+        {
+            Console.WriteLine("usage: mantis chat --model DIR [--image FILE]... [--max-new-tokens 256] [--temperature 0] [--top-p 1] [--seed 0]");
+            Console.WriteLine("                   [--system-prompt TEXT] [QUESTION]");
+            Console.WriteLine("  Without QUESTION: one question per line from stdin; an empty line or end of input exits, /reset starts over.");
+            Console.WriteLine("  One <image> tag per image is put before the first question unless it holds them itself.");
+            return 0;
+        }
+        var modelDir = a.Require("model");
+        var generation = GenerationArgs.Read(a, 256);
+        var images = a.GetAll("image");
+        foreach (var img in images)
+            if (!File.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
+        string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
+        if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");
+
+        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation });
+        var chat = pipeline.StartChat(images);
+        if (question is not null)
+        {
+            Stream(chat, question, generation);
+            return 0;
+        }
+        bool prompt = !Console.IsInputRedirected;
+        if (prompt) Console.Error.WriteLine($"chatting about {images.Count} image(s); empty line to quit, /reset to start over");
+        while (true)
+        {
+            if (prompt) Console.Write("> ");
+            var line = Console.In.ReadLine();
+            if (string.IsNullOrWhiteSpace(line)) return 0;
+            if (line.Trim() == "/reset")
+            {
+                chat.Reset();
+                Console.WriteLine("(conversation cleared; same images)");
+                continue;
+            }
+            Stream(chat, line, generation);
+        }
+    }
+
+    /// <summary>Writes each piece as it arrives; Ctrl-C cancels this answer only.</summary>
+    private static void Stream(MantisChat chat, string question, GenerationOptions generation)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            foreach (var piece in chat.AskAsync(question, generation, cts.Token).ToBlockingEnumerable(cts.Token))
+            {
+                Console.Out.Write(piece);
+                Console.Out.Flush();
+            }
+            Console.Out.WriteLine();
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Out.WriteLine();
+            Console.Error.WriteLine("(stopped)");
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+}
