@@ -33,7 +33,18 @@ public sealed class MantisPipeline : IDisposable
     public static MantisPipeline Load(string folder, MantisPipelineOptions? options = null)
     {
         options ??= new MantisPipelineOptions();
-        return new MantisPipeline(ModelBundle.Load(folder, options.SystemPrompt), options);
+        var bundle = ModelBundle.Load(folder, options.SystemPrompt);
+        // on a GPU the weights move once here; Generator copies each call's pixels there and reads logits back
+        try
+        {
+            if (options.Device.IsCuda) bundle.Model.To(options.Device);
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
+        return new MantisPipeline(bundle, options);
     }
 
     /// <summary>A conversation about <paramref name="imagePaths"/> (read and processed now, so a bad file fails here).</summary>
