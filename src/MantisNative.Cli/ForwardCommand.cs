@@ -20,8 +20,10 @@ public static class ForwardCommand
         string modelDir = a.Require("model"), inputs = a.Require("inputs"), output = a.Require("output");
         if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
         OutputPath.EnsureWritable(output);
-        var device = DeviceSelection.Resolve(a.Get("device"), new DriverGpuProbe());
-        if (a.Get("device") is "auto") Console.Error.WriteLine($"device: {device}");
+        var probe = new DriverGpuProbe();
+        var device = DeviceSelection.Resolve(a.Get("device"), probe);
+        if (a.Get("device") is "auto")
+            Console.Error.WriteLine(device.IsCpu ? $"device: cpu (auto: {probe.UnavailableReason?.Split('\n')[0]})" : $"device: {device}");
 
         using var loaded = ModelFiles.Load(modelDir);
         var model = loaded.Model;
