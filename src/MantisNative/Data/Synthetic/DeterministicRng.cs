@@ -6,16 +6,10 @@ namespace MantisNative.Data.Synthetic;
 /// </summary>
 public sealed class DeterministicRng
 {
-    private ulong _s0, _s1, _s2, _s3;
+    // the xoshiro256** core is the engine's own generator; this class adds the data generator's helpers
+    private readonly MantisNative.Tensors.Rng _core;
 
-    public DeterministicRng(ulong seed)
-    {
-        ulong sm = seed;
-        _s0 = SplitMix64(ref sm);
-        _s1 = SplitMix64(ref sm);
-        _s2 = SplitMix64(ref sm);
-        _s3 = SplitMix64(ref sm);
-    }
+    public DeterministicRng(ulong seed) => _core = new MantisNative.Tensors.Rng(seed);
 
     /// <summary>An independent stream for one item (e.g. example <paramref name="index"/> of split <paramref name="stream"/>),
     /// so items can be generated in any order or in parallel and still come out the same.</summary>
@@ -29,26 +23,9 @@ public sealed class DeterministicRng
         return new DeterministicRng(SplitMix64(ref c));
     }
 
-    public static ulong SplitMix64(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public static ulong SplitMix64(ref ulong state) => MantisNative.Tensors.Rng.SplitMix(ref state);
 
-    public ulong NextUInt64()
-    {
-        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _core.NextUInt64();
 
     /// <summary>Uniform in [0, n) without modulo bias.</summary>
     public int Next(int n)
