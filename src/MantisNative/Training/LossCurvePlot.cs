@@ -29,17 +29,22 @@ public static class LossCurvePlot
         using var axis = new SKPaint { Color = SKColors.Gray, StrokeWidth = 1, IsAntialias = true };
         using var grid = new SKPaint { Color = new SKColor(230, 230, 230), StrokeWidth = 1 };
         using var line = new SKPaint { Color = new SKColor(31, 119, 180), StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
-        c.DrawText(title, L, 30, titleFont, text);
+        c.DrawText(title, L, 24, titleFont, text);
         if (pts.Count >= 1)
         {
             double x0 = pts.Min(p => p.Step), x1 = Math.Max(x0 + 1, pts.Max(p => p.Step));
-            double y1 = pts.Max(p => p.Loss), y0 = Math.Min(0, pts.Min(p => p.Loss));
+            double lo = pts.Min(p => p.Loss), hi = pts.Max(p => p.Loss);
+            // a loss that falls by more than 20x reads better on a log axis (the tail is otherwise a flat line)
+            bool log = lo > 0 && hi / lo > 20;
+            Func<double, double> f = log ? Math.Log10 : v => v;
+            double y0 = log ? f(lo) : Math.Min(0, lo), y1 = f(hi);
             if (y1 <= y0) y1 = y0 + 1;
             float X(double s) => (float)(L + (s - x0) / (x1 - x0) * (W - L - R));
-            float Y(double v) => (float)(H - B - (v - y0) / (y1 - y0) * (H - T - B));
+            float Y(double v) => (float)(H - B - (f(v) - y0) / (y1 - y0) * (H - T - B));
             for (int i = 0; i <= 5; i++)
             {
-                double v = y0 + (y1 - y0) * i / 5, s = x0 + (x1 - x0) * i / 5;
+                double fv = y0 + (y1 - y0) * i / 5, s = x0 + (x1 - x0) * i / 5;
+                double v = log ? Math.Pow(10, fv) : fv;
                 c.DrawLine(L, Y(v), W - R, Y(v), grid);
                 c.DrawText(v.ToString("G3", CultureInfo.InvariantCulture), 10, Y(v) + 5, font, text);
                 c.DrawText(((int)s).ToString(CultureInfo.InvariantCulture), X(s) - 10, H - B + 20, font, text);
@@ -52,7 +57,7 @@ public static class LossCurvePlot
         c.DrawLine(L, H - B, W - R, H - B, axis);
         c.DrawLine(L, T, L, H - B, axis);
         c.DrawText("step", W / 2f, H - 15, font, text);
-        c.DrawText("loss", 10, T - 10, font, text);
+        c.DrawText(pts.Count > 0 && pts.Min(p => p.Loss) > 0 && pts.Max(p => p.Loss) / pts.Min(p => p.Loss) > 20 ? "loss (log scale)" : "loss", 10, T - 4, font, text);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         string tmp = path + ".tmp";
