@@ -10,6 +10,13 @@ public static class TrainRun
     public static int Execute(TrainingConfig cfg, string? resume, bool evaluate, bool plain, CancellationToken cancel)
     {
         TrainingJob.Status += s => Console.WriteLine($"· {s}");
+        // The trainer's loop runs on the CPU engine; CUDA models run forward, backward and generation, but the
+        // training loop (device AdamW, clipping, checkpoints of fp32 masters) is not wired to them yet.
+        var probe = new Backends.Cuda.DriverGpuProbe();
+        var wanted = Backends.Cuda.DeviceSelection.Resolve(cfg.Device == "auto" ? "auto" : cfg.Device, probe);
+        Console.WriteLine(wanted.IsCpu
+            ? $"· device: cpu{(cfg.Device == "auto" ? $" (auto: {probe.UnavailableReason?.Split('\n')[0] ?? "no GPU"})" : "")}"
+            : $"· device: cpu — {wanted} was found, but training on CUDA is not wired yet; the CPU engine trains");
         using var job = TrainingJob.Create(cfg, resume);
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
