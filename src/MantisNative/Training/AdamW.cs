@@ -31,10 +31,8 @@ public sealed class AdamW
             if (!State.TryGetValue(name, out var s))
                 State[name] = s = (new float[p.Numel], new float[p.Numel]);
             float decay = (float)(1 - lr * wd);
-            var w = p.Span;
-            var g = p.Grad.Span;
             var m = s.M; var v = s.V;
-            Backends.Cpu.Activations.Map(w.Length, (i0, i1) =>
+            Backends.Cpu.Activations.Map(p.Numel, (i0, i1) =>
             {
                 var ws = p.Span; var gs = p.Grad!.Span;
                 for (long j = i0; j < i1; j++)

@@ -11,7 +11,7 @@ public enum GeluKind
     Quick,
 }
 
-/// <summary>Pointwise activations and their derivatives (scalar math per element, parallel over chunks).</summary>
+/// <summary>Scalar GELU forms (exact erf in double; the SIMD forms are in <see cref="VectorActivations"/>) and a parallel chunk loop.</summary>
 public static unsafe class Activations
 {
     private const double SqrtTwoOverPi = 0.7978845608028654;
@@ -47,10 +47,6 @@ public static unsafe class Activations
             }
         }
     }
-
-    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
-    public static float Silu(float x) => x / (1f + MathF.Exp(-x));
-    public static float SiluGrad(float x) { float s = Sigmoid(x); return s * (1 + x * (1 - s)); }
 
     /// <summary>Runs body over [0, n) in parallel chunks.</summary>
     public static void Map(long n, Action<long, long> body)
