@@ -13,6 +13,9 @@ public static class Gemm
     /// <summary>Per-item work (multiply-adds) below which a batched GEMM parallelises over items instead of inside them.</summary>
     private const long BatchItemParallelWork = 1L << 22;
 
+    /// <summary>Multiply-adds per thread below which extra threads cost more than they give (~5 us of work).</summary>
+    private const long MinWorkPerThread = 1L << 19;
+
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
         => SgemmCore(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, CpuParallel.Threads);
@@ -63,6 +66,9 @@ public static class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
+        // Fork-join costs microseconds (more when workers sleep): only split work that is worth it.
+        long work = (long)m * n * k;
+        if (work < (long)threads * MinWorkPerThread) threads = (int)Math.Max(1, work / MinWorkPerThread);
         if (GemmSmall.Applies(m, n, k))
             GemmSmall.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         else

@@ -55,9 +55,10 @@ internal sealed unsafe class GemmBlocked
         int nBlocks = CeilDiv(n, NCMax);
         int ncStep = RoundUp(CeilDiv(n, nBlocks), NR);
 
-        // MC: at least one block per thread when m allows (MR rows minimum), and a multiple of the thread count.
+        // MC: with several threads, at least three blocks per thread (items are handed out dynamically, so a
+        // thread slowed by a neighbour process just takes fewer), but no block under 4 * MR rows.
         int blocksM = CeilDiv(m, MCMax);
-        if (threads > 1) blocksM = Math.Min(RoundUp(blocksM, threads), CeilDiv(m, MR));
+        if (threads > 1) blocksM = Math.Max(1, Math.Min(Math.Max(blocksM, 3 * threads), m / (4 * MR)));
         _mc = RoundUp(CeilDiv(m, blocksM), MR);
         _blocksM = CeilDiv(m, _mc);
 
@@ -68,8 +69,9 @@ internal sealed unsafe class GemmBlocked
             _jc = jc;
             _nc = Math.Min(ncStep, n - jc);
             _panels = CeilDiv(_nc, NR);
-            // Too few M blocks for the threads (small m): split the column panels into groups as well.
-            _groups = _blocksM >= threads ? 1 : Math.Min(_panels, CeilDiv(threads, _blocksM));
+            // Too few M blocks for the threads (small m): split the column panels into groups as well
+            // (each group packs the same A block, which is small when m is).
+            _groups = threads == 1 || _blocksM >= 3 * threads ? 1 : Math.Min(_panels, CeilDiv(3 * threads, _blocksM));
             _packChunks = Math.Min(_panels, threads * 2);
             for (int pc = 0; pc < k; pc += kcStep)
             {
