@@ -5,7 +5,8 @@ namespace MantisNative.Backends.Cpu;
 /// A is stored m x k (lda >= k) or, transposed, k x m (lda >= m); likewise B. beta == 0 ignores C's old contents (NaN included).
 /// </summary>
 /// <remarks>
-/// Large problems go through the packed, cache-blocked, multi-threaded path (<see cref="GemmBlocked"/>);
+/// Large problems go through the packed, cache-blocked path (<see cref="GemmBlocked"/>), split into independent
+/// tiles of C across threads (<see cref="GemmParallel"/>);
 /// vectors and tiny problems through <see cref="GemmSmall"/>. Neither allocates per call.
 /// </remarks>
 public static class Gemm
@@ -72,7 +73,7 @@ public static class Gemm
         if (GemmSmall.Applies(m, n, k))
             GemmSmall.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         else
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
     /// <summary>C = beta * C, with beta == 0 writing zeros (not 0 * NaN).</summary>
