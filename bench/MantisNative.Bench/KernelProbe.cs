@@ -32,6 +32,31 @@ internal static unsafe class KernelProbe
             double g = calls * 2.0 * MR * NR * kc / sw.Elapsed.TotalSeconds / 1e9;
             Console.WriteLine($"kernel {MR}x{NR} kc={kc}: {g:F1} GFLOP/s = {100 * g / peak:F0} % of measured 1-thread peak {peak:F1}");
         }
+        PackProbe();
         return 0;
+    }
+
+    /// <summary>Packing throughput (elements per ns of thread CPU time) for a 1024 x 1024 operand, cache-cold source.</summary>
+    private static void PackProbe()
+    {
+        int n = 2048, kc = 256;
+        float* src = (float*)NativeMemory.AlignedAlloc((nuint)(n * n * 4), 64);
+        float* dst = (float*)NativeMemory.AlignedAlloc((nuint)(n * kc * 4 + 4096), 64);
+        for (int i = 0; i < n * n; i++) src[i] = i;
+        foreach (bool trans in new[] { false, true })
+        {
+            double best = 0, bestB = 0;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                double t0 = CpuClock.Thread();
+                for (int pc = 0; pc < n; pc += kc) GemmPacking.PackA(trans, src, n, 0, n, pc, kc, dst);
+                double t1 = CpuClock.Thread();
+                for (int pc = 0; pc < n; pc += kc) GemmPacking.PackB(trans, src, n, pc, kc, 0, n, 0, n / GemmMicroKernel.NR, dst);
+                double t2 = CpuClock.Thread();
+                best = Math.Max(best, (double)n * n / (t1 - t0) / 1e9);
+                bestB = Math.Max(bestB, (double)n * n / (t2 - t1) / 1e9);
+            }
+            Console.WriteLine($"pack A (transA={trans}): {best:F2} elem/ns   pack B (transB={trans}): {bestB:F2} elem/ns");
+        }
     }
 }

@@ -91,8 +91,8 @@ public class GemmTests
         {
             CpuParallel.Threads = threads;
             Check(false, true, 200, 300, 520, 1f, 0f, pad: 0, seed: 11);
-            Check(true, false, 300, 1100, 70, 0.5f, 2f, pad: 3, seed: 14);  // row and column stripes
-            Check(false, false, 1000, 300, 40, 1f, 0f, pad: 0, seed: 15);   // row stripes only
+            Check(true, false, 300, 1100, 70, 0.5f, 2f, pad: 3, seed: 14);  // K steps alternate the double-buffered B panel
+            Check(false, false, 1000, 300, 40, 1f, 0f, pad: 0, seed: 15);   // many M blocks, short K
             Check(true, false, 1, 1000, 300, 1f, 1f, pad: 0, seed: 12);
             Check(false, false, 1000, 1, 300, 1f, 1f, pad: 2, seed: 13);
         }

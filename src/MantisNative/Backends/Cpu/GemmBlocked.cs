@@ -10,9 +10,8 @@ namespace MantisNative.Backends.Cpu;
 ///         for ir in mc step MR           ... while A micro-panels stream from L2
 ///           micro-kernel (MR x NR tile of C)
 /// </code>
-/// Threads split the problem into independent tiles of C before this runs (<see cref="GemmParallel"/>),
-/// so the nest itself has no barriers. Block sizes divide the problem evenly rather than just capping,
-/// so no block is a sliver.
+/// <see cref="GemmParallel"/> runs the same nest with threads sharing the B panel. Block sizes divide the
+/// problem evenly rather than just capping, so no block is a sliver.
 /// </summary>
 internal static unsafe class GemmBlocked
 {
@@ -25,9 +24,7 @@ internal static unsafe class GemmBlocked
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
         int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
-        int kcStep = RoundUp(CeilDiv(k, CeilDiv(k, KCMax)), 8);
-        int ncStep = RoundUp(CeilDiv(n, CeilDiv(n, NCMax)), NR);
-        int mcStep = RoundUp(CeilDiv(m, CeilDiv(m, MCMax)), MR);
+        var (kcStep, ncStep, mcStep) = Steps(m, n, k);
 
         var buffers = GemmBuffers.Current;
         float* pb = buffers.PackB((long)kcStep * RoundUp(Math.Min(ncStep, n), NR));
@@ -52,7 +49,14 @@ internal static unsafe class GemmBlocked
         }
     }
 
-    private static void MacroKernel(int mc, int nc, int kc, float alpha, float* pa, float* pb, float beta, float* c, nint ldc)
+    /// <summary>Block sizes: the fewest blocks under the caps, then equal sizes (rounded to the kernel's tile).</summary>
+    internal static (int Kc, int Nc, int Mc) Steps(int m, int n, int k) => (
+        RoundUp(CeilDiv(k, CeilDiv(k, KCMax)), 8),
+        RoundUp(CeilDiv(n, CeilDiv(n, NCMax)), GemmMicroKernel.NR),
+        RoundUp(CeilDiv(m, CeilDiv(m, MCMax)), GemmMicroKernel.MR));
+
+    /// <summary>One packed A block times a run of packed B panels: mc x nc of C.</summary>
+    internal static void MacroKernel(int mc, int nc, int kc, float alpha, float* pa, float* pb, float beta, float* c, nint ldc)
     {
         int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
         for (int jr = 0; jr < nc; jr += NR, pb += (nint)NR * kc)
