@@ -45,7 +45,7 @@ internal static class GemmTune
             foreach (var c in Enumerable.Range(0, configs.Length).OrderBy(c => best[c]).Take(8))
                 Console.WriteLine($"  KC={configs[c].kc,4} MC={configs[c].mc,4} NC={configs[c].nc,5}: {s.Flops / best[c] / 1e9,7:F1} GFLOP/s");
         }
-        (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = (256, 384, 2048);
+        (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = (256, 192, 2048);
         return 0;
     }
 }

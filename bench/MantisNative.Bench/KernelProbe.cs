@@ -21,6 +21,7 @@ internal static unsafe class KernelProbe
         for (int rep = 0; rep < 5; rep++)
         {
             long calls = 0;
+            double t0 = CpuClock.Thread();
             var sw = Stopwatch.StartNew();
             while (sw.ElapsedMilliseconds < 300)
             {
@@ -29,7 +30,7 @@ internal static unsafe class KernelProbe
                         GemmMicroKernel.Tile(kc, a + p * MR * kc, b, c + p * MR * NR, NR, 1f, 1f, MR, NR);
                 calls += 100 * panels;
             }
-            double g = calls * 2.0 * MR * NR * kc / sw.Elapsed.TotalSeconds / 1e9;
+            double g = calls * 2.0 * MR * NR * kc / (CpuClock.Thread() - t0) / 1e9; // thread CPU time
             Console.WriteLine($"kernel {MR}x{NR} kc={kc}: {g:F1} GFLOP/s = {100 * g / peak:F0} % of measured 1-thread peak {peak:F1}");
         }
         PackProbe();

@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 /// <code>
 /// for jc in n step NC            B panel KC x NC (2 MB) lives in L2/L3
 ///   for pc in k step KC            pack B panel
-///     for ic in m step MC            pack A block MC x KC (384 KB) into L2
+///     for ic in m step MC            pack A block MC x KC (192 KB) into L2
 ///       for jr in nc step NR           B micro-panel KC x NR (32 KB) stays in L1 ...
 ///         for ir in mc step MR           ... while A micro-panels stream from L2
 ///           micro-kernel (MR x NR tile of C)
@@ -16,9 +16,10 @@ namespace MantisNative.Backends.Cpu;
 internal static unsafe class GemmBlocked
 {
     // Zen 4/5: 32-48 KB L1d, 1 MB L2 per core, shared L3. KC * NR * 4 B = 32 KB (B micro-panel in L1);
-    // MC * KC * 4 B <= 384 KB (A block in about a third of L2); KC * NC * 4 B = 2 MB (B panel), and the
-    // m x NC slice of C that the K loop revisits stays in L3. Settable so the bench's tuning mode can sweep them.
-    internal static int KCMax = 256, MCMax = 384, NCMax = 2048;
+    // MC * KC * 4 B <= 192 KB (A block in a fifth of L2; MC 192 and 384 measured within 2 %);
+    // KC * NC * 4 B = 2 MB (B panel), and the m x NC slice of C that the K loop revisits stays in L3.
+    // Swept with `gemm-tune` (KC 192..512, NC 2048/4096: all within ~3 % on one core). Settable for that sweep.
+    internal static int KCMax = 256, MCMax = 192, NCMax = 2048;
 
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
