@@ -11,7 +11,8 @@ namespace MantisNative.Backends.Cpu;
 /// Workers (and the waiting caller) spin for up to <see cref="SpinMicroseconds"/> before they block. A GEMM
 /// issues one fork-join per K step, a millisecond or less apart, and waking a blocked thread on this virtual
 /// machine (futex, then an IPI to a halted vCPU) took long enough that the caller often finished a step
-/// alone: two threads ran at little more than one thread's speed. An idle engine still sleeps after the window.
+/// alone: two threads ran at little more than one thread's speed. After the first 30 us the spinner yields
+/// (see <see cref="Pause"/>) so it does not starve a busy core; an idle engine sleeps after the window.
 /// </remarks>
 internal static class CpuWorkerPool
 {
@@ -58,7 +59,7 @@ internal static class CpuWorkerPool
             finally { _inRegion = false; }
 
             long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(20);
+            while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Pause(spinUntil);
             // _pending is the truth, the event only a wake-up: a worker of the previous job can be preempted
             // between its decrement and its Set, so a Set may arrive late, during this job.
             while (Volatile.Read(ref _pending) != 0)
@@ -70,6 +71,17 @@ internal static class CpuWorkerPool
             if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
         finally { Monitor.Exit(Gate); }
+    }
+
+    /// <summary>
+    /// One wait step: busy for the first part of the window, then sched_yield, so that on a core shared
+    /// with other runnable threads (our own caller, or other processes) the spinner gives the core away
+    /// instead of burning its time slice, yet still notices new work within microseconds.
+    /// </summary>
+    private static void Pause(long spinUntil)
+    {
+        if (spinUntil - System.Diagnostics.Stopwatch.GetTimestamp() > SpinTicks * 9 / 10) Thread.SpinWait(20);
+        else Thread.Yield();
     }
 
     private static void Drain(Action<int> body, int count)
@@ -103,7 +115,7 @@ internal static class CpuWorkerPool
         {
             // Spin on the count first (a Release while we spin just leaves a count for Wait to take).
             long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-            while (Wake.CurrentCount == 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(20);
+            while (Wake.CurrentCount == 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Pause(spinUntil);
             Wake.Wait();
             var body = _body!;
             Drain(body, _count);
