@@ -9,10 +9,11 @@ namespace MantisNative.Backends.Cpu;
 /// </summary>
 /// <remarks>
 /// Workers (and the waiting caller) spin for up to <see cref="SpinMicroseconds"/> before they block. A GEMM
-/// issues one fork-join per K step, a millisecond or less apart, and waking a blocked thread on this virtual
-/// machine (futex, then an IPI to a halted vCPU) took long enough that the caller often finished a step
-/// alone: two threads ran at little more than one thread's speed. After the first 30 us the spinner yields
-/// (see <see cref="Pause"/>) so it does not starve a busy core; an idle engine sleeps after the window.
+/// issues one fork-join per K step, a millisecond or less apart; a worker that blocks in between must be
+/// woken again every step (futex, and on a virtual machine an IPI to a halted vCPU: tens of microseconds or
+/// more), during which the caller works alone. OpenBLAS's threads spin for the same reason. After the
+/// first 30 us the spinner yields (see <see cref="Pause"/>) so it does not starve a busy core; an idle
+/// engine sleeps after the window.
 /// </remarks>
 internal static class CpuWorkerPool
 {
