@@ -24,10 +24,11 @@ internal static class BenchRunner
                     failed++;
                     Console.Error.WriteLine($"benchmark failed: {report.BenchmarkCase.DisplayInfo}");
                 }
-        if (summaries.Length == 0 || summaries.All(s => s.Reports.Length == 0))
+        bool listing = args.Any(a => a.StartsWith("--list") || a is "--help" or "-h" or "--version");
+        if (!listing && summaries.All(s => s.Reports.Length == 0))
         {
             Console.Error.WriteLine("no benchmark ran (check --filter)");
-            return args.Any(a => a.StartsWith("--list") || a == "--help") ? 0 : 1;
+            return 1;
         }
         return failed == 0 ? 0 : 1;
     }

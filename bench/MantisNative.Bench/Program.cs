@@ -2,7 +2,9 @@ using BenchmarkDotNet.Running;
 using MantisNative.Bench;
 
 // `gemm-quick [--threads T] [--reps N] [shape filter...]`: Stopwatch side-by-side table.
-// Anything else goes to BenchmarkDotNet (e.g. `--filter *Gemm*`).
+// `gemm-tune [--threads T] [filter...]`: block-size sweep; `gemm-kernel [kc]`: micro-kernel alone.
+// Anything else goes to BenchmarkDotNet (e.g. `--filter *GemmSquare*`).
 if (args.Length > 0 && args[0] == "gemm-quick") return GemmQuick.Run(args[1..]);
+if (args.Length > 0 && args[0] == "gemm-tune") return GemmTune.Run(args[1..]);
 if (args.Length > 0 && args[0] == "gemm-kernel") return KernelProbe.Run(args[1..]);
 return BenchRunner.Run(args);

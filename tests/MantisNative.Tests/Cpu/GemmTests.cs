@@ -91,10 +91,26 @@ public class GemmTests
         {
             CpuParallel.Threads = threads;
             Check(false, true, 200, 300, 520, 1f, 0f, pad: 0, seed: 11);
+            Check(true, false, 300, 1100, 70, 0.5f, 2f, pad: 3, seed: 14);  // K steps alternate the double-buffered B panel
+            Check(false, false, 1000, 300, 40, 1f, 0f, pad: 0, seed: 15);   // many M blocks, short K
+            Check(false, true, 20, 2100, 40, 1f, 0.5f, pad: 1, seed: 16);   // n > NC (two column panels), m < one M block
             Check(true, false, 1, 1000, 300, 1f, 1f, pad: 0, seed: 12);
             Check(false, false, 1000, 1, 300, 1f, 1f, pad: 2, seed: 13);
         }
         finally { CpuParallel.Threads = saved; }
+    }
+
+    /// <summary>Random shapes, transposes, scalars and paddings: catches combinations the grid does not list.</summary>
+    [Test]
+    public void RandomShapesMatchReference()
+    {
+        var rng = new Random(2024);
+        for (int t = 0; t < 40; t++)
+        {
+            int m = 1 + rng.Next(t % 4 == 0 ? 8 : 400), n = 1 + rng.Next(t % 5 == 0 ? 8 : 400), k = 1 + rng.Next(600);
+            var (alpha, beta) = Scalars[rng.Next(Scalars.Length)];
+            Check(rng.Next(2) == 1, rng.Next(2) == 1, m, n, k, alpha, beta, pad: rng.Next(3) * 7, seed: t);
+        }
     }
 
     [TestCase(8, 32, 128, 128, 0L, 1L)]     // tiny-model shapes, B broadcast (stride 0)

@@ -5,11 +5,21 @@ namespace MantisNative.Backends.Cpu;
 /// <summary>
 /// Persistent worker threads behind <see cref="CpuParallel.For(int, Action{int})"/>. One job at a time:
 /// the caller publishes (body, count), wakes as many workers as it needs, takes indices itself from the
-/// same atomic counter, and waits until every woken worker has checked out. Workers spin briefly before
-/// blocking so back-to-back fork-joins (GEMM's pack-then-compute phases) do not pay a futex wake each.
+/// same atomic counter, and waits until every woken worker has checked out.
 /// </summary>
+/// <remarks>
+/// Workers (and the waiting caller) spin for up to <see cref="SpinMicroseconds"/> before they block. A GEMM
+/// issues one fork-join per K step, a millisecond or less apart; a worker that blocks in between must be
+/// woken again every step (futex, and on a virtual machine an IPI to a halted vCPU: tens of microseconds or
+/// more), during which the caller works alone. OpenBLAS's threads spin for the same reason. After the
+/// first 30 us the spinner yields (see <see cref="Pause"/>) so it does not starve a busy core; an idle
+/// engine sleeps after the window.
+/// </remarks>
 internal static class CpuWorkerPool
 {
+    private const int SpinMicroseconds = 300;
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
     private static readonly object Gate = new();
     private static readonly SemaphoreSlim Wake = new(0);
     private static readonly ManualResetEventSlim Done = new(false);
@@ -49,8 +59,8 @@ internal static class CpuWorkerPool
             try { Drain(body, count); }
             finally { _inRegion = false; }
 
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0 && !spin.NextSpinWillYield) spin.SpinOnce(-1);
+            long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            while (Volatile.Read(ref _pending) != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Pause(spinUntil);
             // _pending is the truth, the event only a wake-up: a worker of the previous job can be preempted
             // between its decrement and its Set, so a Set may arrive late, during this job.
             while (Volatile.Read(ref _pending) != 0)
@@ -62,6 +72,17 @@ internal static class CpuWorkerPool
             if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
         finally { Monitor.Exit(Gate); }
+    }
+
+    /// <summary>
+    /// One wait step: busy for the first part of the window, then sched_yield, so that on a core shared
+    /// with other runnable threads (our own caller, or other processes) the spinner gives the core away
+    /// instead of burning its time slice, yet still notices new work within microseconds.
+    /// </summary>
+    private static void Pause(long spinUntil)
+    {
+        if (spinUntil - System.Diagnostics.Stopwatch.GetTimestamp() > SpinTicks * 9 / 10) Thread.SpinWait(20);
+        else Thread.Yield();
     }
 
     private static void Drain(Action<int> body, int count)
@@ -93,7 +114,9 @@ internal static class CpuWorkerPool
         _inRegion = true;
         while (true)
         {
-            // SemaphoreSlim spins a little before it blocks; that covers the gap between fork-joins.
+            // Spin on the count first (a Release while we spin just leaves a count for Wait to take).
+            long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            while (Wake.CurrentCount == 0 && System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Pause(spinUntil);
             Wake.Wait();
             var body = _body!;
             Drain(body, _count);

@@ -5,13 +5,17 @@ namespace MantisNative.Backends.Cpu;
 /// A is stored m x k (lda >= k) or, transposed, k x m (lda >= m); likewise B. beta == 0 ignores C's old contents (NaN included).
 /// </summary>
 /// <remarks>
-/// Large problems go through the packed, cache-blocked, multi-threaded path (<see cref="GemmBlocked"/>);
+/// Large problems go through the packed, cache-blocked path (<see cref="GemmBlocked"/>), split into independent
+/// tiles of C across threads (<see cref="GemmParallel"/>);
 /// vectors and tiny problems through <see cref="GemmSmall"/>. Neither allocates per call.
 /// </remarks>
 public static class Gemm
 {
     /// <summary>Per-item work (multiply-adds) below which a batched GEMM parallelises over items instead of inside them.</summary>
     private const long BatchItemParallelWork = 1L << 22;
+
+    /// <summary>Multiply-adds per thread below which extra threads cost more than they give (~5 us of work).</summary>
+    private const long MinWorkPerThread = 1L << 19;
 
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
@@ -63,10 +67,13 @@ public static class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
+        // Fork-join costs microseconds (more when workers sleep): only split work that is worth it.
+        long work = (long)m * n * k;
+        if (work < (long)threads * MinWorkPerThread) threads = (int)Math.Max(1, work / MinWorkPerThread);
         if (GemmSmall.Applies(m, n, k))
             GemmSmall.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         else
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
     /// <summary>C = beta * C, with beta == 0 writing zeros (not 0 * NaN).</summary>

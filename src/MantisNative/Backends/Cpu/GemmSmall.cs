@@ -88,7 +88,11 @@ internal static unsafe class GemmSmall
         if (dotForm)
         {
             var xs = new ReadOnlySpan<float>(x, k);
-            for (int j = j0; j < j1; j++)
+            int j4 = j0;
+            // Four rows at a time share each load of x and keep four memory streams in flight.
+            for (; j4 + 4 <= j1 && k >= 32; j4 += 4)
+                Dot4(k, alpha, x, mat + (nint)j4 * ld, ld, beta, y + j4);
+            for (int j = j4; j < j1; j++)
             {
                 float s = alpha * TensorPrimitives.Dot(xs, new ReadOnlySpan<float>(mat + (nint)j * ld, k));
                 y[j] = beta == 0f ? s : s + beta * y[j];
@@ -125,6 +129,36 @@ internal static unsafe class GemmSmall
             float* col = mat + jj;
             for (int p = 0; p < k; p++) s += x[p] * col[(nint)p * ld];
             y[jj] = beta == 0f ? alpha * s : alpha * s + beta * y[jj];
+        }
+    }
+
+    private static void Dot4(int k, float alpha, float* x, float* m0, nint ld, float beta, float* y)
+    {
+        float* m1 = m0 + ld, m2 = m1 + ld, m3 = m2 + ld;
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int p = 0;
+        for (; p + 8 <= k; p += 8)
+        {
+            var xv = Vector256.Load(x + p);
+            s0 = Vector256.FusedMultiplyAdd(Vector256.Load(m0 + p), xv, s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.Load(m1 + p), xv, s1);
+            s2 = Vector256.FusedMultiplyAdd(Vector256.Load(m2 + p), xv, s2);
+            s3 = Vector256.FusedMultiplyAdd(Vector256.Load(m3 + p), xv, s3);
+        }
+        float d0 = Vector256.Sum(s0), d1 = Vector256.Sum(s1), d2 = Vector256.Sum(s2), d3 = Vector256.Sum(s3);
+        for (; p < k; p++)
+        {
+            float xp = x[p];
+            d0 += m0[p] * xp; d1 += m1[p] * xp; d2 += m2[p] * xp; d3 += m3[p] * xp;
+        }
+        if (beta == 0f)
+        {
+            y[0] = alpha * d0; y[1] = alpha * d1; y[2] = alpha * d2; y[3] = alpha * d3;
+        }
+        else
+        {
+            y[0] = alpha * d0 + beta * y[0]; y[1] = alpha * d1 + beta * y[1];
+            y[2] = alpha * d2 + beta * y[2]; y[3] = alpha * d3 + beta * y[3];
         }
     }
 

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using MantisNative.Backends.Cpu;
+
+namespace MantisNative.Bench;
+
+/// <summary>
+/// `gemm-tune [--threads T] [shape filter...]`: sweeps the cache block sizes (KC, MC, NC) on the chosen
+/// shapes. Configurations are timed round-robin several times and each keeps its best time, since a
+/// shared, noisy machine only ever makes a run slower.
+/// </summary>
+internal static class GemmTune
+{
+    public static int Run(string[] args)
+    {
+        int threads = CpuParallel.Threads;
+        var filter = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--threads") threads = int.Parse(args[++i]);
+            else filter.Add(args[i]);
+        }
+        CpuParallel.Threads = threads;
+        var configs = (from kc in new[] { 192, 256, 320, 384, 512 }
+                       from mc in new[] { 192, 384 }
+                       from nc in new[] { 2048, 4096 }
+                       select (kc, mc, nc)).ToArray();
+        foreach (var s in GemmShape.All.Where(s => filter.Count == 0 || filter.Any(f => s.Name.Contains(f))))
+        {
+            using var ops = new GemmOperands(s);
+            var best = new double[configs.Length];
+            Array.Fill(best, double.MaxValue);
+            for (int round = 0; round < 4; round++)
+                for (int c = 0; c < configs.Length; c++)
+                {
+                    (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = configs[c];
+                    ops.RunOurs();
+                    // One thread: its own CPU time (immune to being descheduled); several: wall time.
+                    double t0 = threads == 1 ? CpuClock.Thread() : 0;
+                    var sw = Stopwatch.StartNew();
+                    ops.RunOurs();
+                    double t = threads == 1 ? CpuClock.Thread() - t0 : sw.Elapsed.TotalSeconds;
+                    best[c] = Math.Min(best[c], t);
+                }
+            Console.WriteLine($"{s.Name} ({threads} threads):");
+            foreach (var c in Enumerable.Range(0, configs.Length).OrderBy(c => best[c]).Take(8))
+                Console.WriteLine($"  KC={configs[c].kc,4} MC={configs[c].mc,4} NC={configs[c].nc,5}: {s.Flops / best[c] / 1e9,7:F1} GFLOP/s");
+        }
+        (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = (256, 192, 2048);
+        return 0;
+    }
+}
