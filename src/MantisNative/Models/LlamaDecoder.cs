@@ -113,7 +113,7 @@ public sealed class LlamaDecoder
             var layer = _layers[i];
             int li = i;
             h = GradientCheckpointing && cache is null && Tape.IsRecording
-                ? Checkpoint.Run(xs => layer.Forward(xs[0], cos, sin, keyValid, null, li), h)
+                ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, keyValid, null, li), h)
                 : layer.Forward(h, cos, sin, keyValid, cache, i);
         }
         h = _norm.Forward(h);

@@ -168,3 +168,30 @@ public class FixtureModelTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>Gradient checkpointing of the decoder layers changes memory, not gradients.</summary>
+public class GradientCheckpointingTests
+{
+    [Test]
+    public void CheckpointedDecoderGivesTheSameGradients()
+    {
+        string dir = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "tiny-siglip-llama");
+        using var expected = SafetensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
+        var info = expected.GetInfo("pixel_values");
+        using var pixels = Tensor.FromSpan(expected.ReadFloat32("pixel_values"), new Shape(info.ShapeSpan.ToArray().Select(d => (int)d).ToArray()));
+        var ids = expected.ReadInt32("input_ids");
+        var labels = expected.ReadInt32("labels");
+        float[][] Grads(bool checkpointing)
+        {
+            using var loaded = ModelFiles.Load(dir);
+            loaded.Model.Language.GradientCheckpointing = checkpointing;
+            var o = loaded.Model.Forward(ids, 1, pixels, labels);
+            Tape.Backward(o.Loss!);
+            return loaded.Model.TrainableParameters.Select(p => p.Tensor.Grad!.ToArray()).ToArray();
+        }
+        var plain = Grads(false);
+        var ckpt = Grads(true);
+        Assert.That(ckpt.Length, Is.EqualTo(plain.Length));
+        for (int i = 0; i < plain.Length; i++) Assert.That(ckpt[i], Is.EqualTo(plain[i]), $"parameter {i}");
+    }
+}

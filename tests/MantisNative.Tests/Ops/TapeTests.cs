@@ -80,10 +80,10 @@ public class TapeTests
         var plain = new[] { nw, w1, w2, x0 }.Select(t => t.Grad!.ToArray()).ToArray();
         foreach (var t in new[] { nw, w1, w2, x0 }) t.ZeroGrad();
 
-        var y = Checkpoint.Run(i => Block(i[0], nw, w1, w2), x0);
+        var y = CheckpointedBlock.Run(i => Block(i[0], nw, w1, w2), x0);
         int recorded = Tape.Current.Count;
         Assert.That(recorded, Is.EqualTo(1), "the checkpointed block records one entry, not its activations");
-        y = Checkpoint.Run(i => Block(i[0], nw, w1, w2), y);
+        y = CheckpointedBlock.Run(i => Block(i[0], nw, w1, w2), y);
         Tape.Backward(Autograd.Ops.Sum(Autograd.Ops.Mul(y, x0)));
         var ckpt = new[] { nw, w1, w2, x0 }.Select(t => t.Grad!.ToArray()).ToArray();
 

@@ -7,7 +7,7 @@ namespace MantisNative.Autograd;
 /// forward is done) and is run again during backward on a private tape to get its gradients. Trades one
 /// extra forward of the block for the memory of all its activations.
 /// </summary>
-public static class Checkpoint
+public static class CheckpointedBlock
 {
     public static Tensor Run(Func<Tensor[], Tensor> block, params Tensor[] inputs)
     {
