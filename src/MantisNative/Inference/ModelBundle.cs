@@ -53,7 +53,7 @@ public sealed partial class ModelBundle : IDisposable
         if (string.IsNullOrWhiteSpace(folder)) throw new MantisException("model folder: empty path");
         if (!Directory.Exists(folder))
             throw new MantisException(File.Exists(folder) ? $"{folder}: expected a model folder, got a file" : $"{folder}: model folder not found");
-        var config = LlavaConfig.Load(folder);
+        var config = LlavaConfigFile.Load(folder);
         var tokenizerPath = Path.Combine(folder, TokenizerFileName);
         if (!File.Exists(tokenizerPath)) throw new MantisException($"{tokenizerPath}: not found (a model folder needs its tokenizer.json)");
         var tokenizer = ByteLevelBpeTokenizer.Load(tokenizerPath);

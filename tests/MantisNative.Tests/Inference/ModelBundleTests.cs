@@ -1,3 +1,4 @@
+using MantisNative.IO;
 using MantisNative.Data.Chat;
 using MantisNative.Inference;
 using NUnit.Framework;
@@ -82,7 +83,7 @@ public class ModelBundleTests
         try
         {
             var tok = MantisNative.Data.Tokenization.ByteLevelBpeTokenizer.Load(dir);
-            var config = MantisNative.Models.Config.LlavaConfig.Load(dir);
+            var config = MantisNative.IO.LlavaConfigFile.Load(dir);
             (config with { ImageTokenIndex = tok.TokenToId("<|pad|>")!.Value }).Save(dir);
             var e = Assert.Throws<MantisException>(() => ModelBundle.Load(dir).Dispose())!;
             Assert.That(e.Message, Does.Contain("image_token_index"));

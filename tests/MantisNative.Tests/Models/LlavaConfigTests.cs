@@ -1,3 +1,4 @@
+using MantisNative.IO;
 using MantisNative.Models.Config;
 using NUnit.Framework;
 using MantisNative.Tests.IO;
@@ -7,7 +8,7 @@ namespace MantisNative.Tests.Models;
 public class LlavaConfigTests
 {
     private static LlavaConfig Fixture(string model, string file = "config.json") =>
-        LlavaConfig.Load(TestFiles.Fixture(model, file));
+        LlavaConfigFile.Load(TestFiles.Fixture(model, file));
 
     [Test]
     public void SiglipFixtureParses()
@@ -83,7 +84,7 @@ public class LlavaConfigTests
         {
             c.Save(dir);
             string path = Path.Combine(dir, "config.json");
-            var back = LlavaConfig.Load(path);
+            var back = LlavaConfigFile.Load(path);
             Assert.That(back.ToJson(), Is.EqualTo(c.ToJson()));
             Assert.That(back, Is.EqualTo(c));
             Assert.That(back.Text, Is.EqualTo(c.Text));
@@ -208,7 +209,7 @@ public class LlavaConfigTests
         {
             string path = Path.Combine(dir, "config.json");
             File.WriteAllText(path, "{\"model_type\": \"llava\", " + fields + "}");
-            var e = Assert.Throws<MantisException>(() => LlavaConfig.Load(path))!;
+            var e = Assert.Throws<MantisException>(() => LlavaConfigFile.Load(path))!;
             TestContext.Out.WriteLine(e.Message.Replace(path, "<file>"));
             Assert.That(e.Message, Does.Contain(path).And.Contain($"'{field}'").And.Contain(detail));
         }
@@ -222,7 +223,7 @@ public class LlavaConfigTests
             Does.Contain("x.json").And.Contain("model_type").And.Contain("llama"));
         Assert.That(Assert.Throws<MantisException>(() => LlavaConfig.Parse("{}", "x.json"))!.Message, Does.Contain("model_type"));
         Assert.That(Assert.Throws<MantisException>(() => LlavaConfig.Parse("{\"model_type\": ", "x.json"))!.Message, Does.Contain("not valid JSON"));
-        Assert.That(Assert.Throws<MantisException>(() => LlavaConfig.Load("/nonexistent/config.json"))!.Message, Does.Contain("not found"));
+        Assert.That(Assert.Throws<MantisException>(() => LlavaConfigFile.Load("/nonexistent/config.json"))!.Message, Does.Contain("not found"));
     }
 
     [Test]

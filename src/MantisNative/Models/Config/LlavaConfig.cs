@@ -1,6 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using MantisNative.IO;
 
 namespace MantisNative.Models.Config;
 
@@ -47,20 +46,6 @@ public sealed record LlavaConfig
     /// <summary>Image tokens one image becomes in the text sequence (728 for Mantis SigLIP, 576 for CLIP).</summary>
     public int ImageTokensPerImage =>
         Vision.NumPositions - (VisionFeatureSelectStrategy == VisionFeatureSelectStrategy.Default ? 1 : 0);
-
-    /// <summary>Reads <paramref name="path"/> (a config.json, or a folder holding one).</summary>
-    public static LlavaConfig Load(string path)
-    {
-        if (Directory.Exists(path)) path = Path.Combine(path, FileName);
-        if (!File.Exists(path)) throw new MantisException($"{path}: config file not found");
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MantisException($"{path}: cannot read config: {e.Message}", e);
-        }
-        return Parse(bytes, path);
-    }
 
     public static LlavaConfig Parse(string json, string source = "config.json") =>
         Parse(System.Text.Encoding.UTF8.GetBytes(json), source);
@@ -140,13 +125,6 @@ public sealed record LlavaConfig
             EosTokenIds = f.IntOrList("eos_token_id", []),
             TorchDtype = dtype,
         };
-    }
-
-    /// <summary>Writes config.json (atomically) in a form transformers loads as LlavaForConditionalGeneration.</summary>
-    public void Save(string path)
-    {
-        if (Directory.Exists(path)) path = Path.Combine(path, FileName);
-        AtomicFile.Write(path, WriteTo);
     }
 
     // Value equality that includes the id arrays (a record compares arrays by reference).
