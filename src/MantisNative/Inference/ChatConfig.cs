@@ -29,8 +29,18 @@ public sealed record ChatConfig(string? SystemPrompt)
     /// <summary>Writes chat_config.json into <paramref name="folder"/> (what the trainer records beside a checkpoint).</summary>
     public void Save(string folder)
     {
-        var json = JsonSerializer.Serialize(new Dictionary<string, string?> { ["system_prompt"] = SystemPrompt },
-            new JsonSerializerOptions { WriteIndented = true });
-        IO.AtomicFile.Write(Path.Combine(folder, FileName), fs => fs.Write(System.Text.Encoding.UTF8.GetBytes(json + "\n")));
+        // Utf8JsonWriter rather than JsonSerializer: the published binary is trimmed, and reflection-based
+        // serialization is not trim-safe
+        IO.AtomicFile.Write(Path.Combine(folder, FileName), fs =>
+        {
+            using (var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                if (SystemPrompt is null) w.WriteNull("system_prompt");
+                else w.WriteString("system_prompt", SystemPrompt);
+                w.WriteEndObject();
+            }
+            fs.WriteByte((byte)'\n');
+        });
     }
 }
