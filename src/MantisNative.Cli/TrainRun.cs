@@ -28,7 +28,8 @@ public static class TrainRun
             before = job.EvaluateHeldOut(Path.Combine(cfg.OutputDir, "eval-untrained.jsonl"));
             Console.WriteLine($"· untrained: {100 * before!.Overall.Accuracy:F1} % overall ({before.Seconds:F0} s)");
         }
-        using var metrics = new StreamWriter(Path.Combine(cfg.OutputDir, "metrics.jsonl"), append: true);
+        // a resumed run continues its metrics; a fresh run in the same folder starts them anew
+        using var metrics = new StreamWriter(Path.Combine(cfg.OutputDir, "metrics.jsonl"), append: resume is not null);
         job.Trainer.Logged += log =>
         {
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture,
