@@ -117,11 +117,13 @@ public sealed class TrainingJob : IDisposable
     {
         string dataDir = cfg.TrainData is null ? DefaultDataDir : (Directory.Exists(cfg.TrainData) ? cfg.TrainData : Path.GetDirectoryName(cfg.TrainData)!);
         string trainFile = cfg.TrainData is not null && File.Exists(cfg.TrainData) ? cfg.TrainData : Path.Combine(dataDir, "train.jsonl");
-        if (!File.Exists(trainFile))
+        if (cfg.TrainData is null)
         {
-            Status?.Invoke($"generating the synthetic skills set in {dataDir}");
-            SyntheticDatasetWriter.Write(dataDir, new SyntheticOptions { Seed = 1234 }, Status);
+            // reuses a complete set made with the same options, makes a missing one, and refuses a folder that
+            // holds something else (it never overwrites files it did not write)
+            SyntheticSetInfo.EnsureExists(dataDir, new SyntheticOptions { Seed = 1234 }, Status);
         }
+        else if (!File.Exists(trainFile)) throw new MantisException($"{cfg.TrainData}: no training records found (expected a records file or a folder with train.jsonl)");
         var (records, report) = ReadRecords(trainFile, cfg);
         Status?.Invoke("training a byte-level BPE tokenizer on the training texts");
         var corpus = records.SelectMany(r => r.Turns.Select(t => t.Content)).Concat(new[] { "user", "assistant", "system", "(image 1: <Image></Image>)" });
