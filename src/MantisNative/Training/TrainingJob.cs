@@ -31,13 +31,12 @@ public sealed class TrainingJob : IDisposable
     public int TotalSteps { get; }
     public Trainer Trainer { get; }
     private readonly DataLoader _loader;
-    private readonly string? _resumeFrom;
 
     /// <summary>Status lines while preparing (data generation, tokenizer training, record loading).</summary>
     public static event Action<string>? Status;
 
     private TrainingJob(TrainingConfig cfg, MantisModel model, ByteLevelBpeTokenizer tok, ImageProcessor images,
-        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt, string? resumeFrom)
+        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt)
     {
         Config = cfg;
         Model = model;
@@ -46,7 +45,6 @@ public sealed class TrainingJob : IDisposable
         TrainRecords = records;
         TrainReport = report;
         EvalData = evalData;
-        _resumeFrom = resumeFrom;
         var chat = new Llama3ChatFormat(tok, new ChatFormatOptions
         {
             SystemPrompt = cfg.SystemPrompt, ImageTokenLength = model.Config.ImageTokensPerImage, MaxLength = cfg.MaxSeqLen,
@@ -76,33 +74,23 @@ public sealed class TrainingJob : IDisposable
         cfg.Validate();
         if (resumeFrom is not null) return Resume(cfg, resumeFrom);
         if (cfg.ModelPath is null) return CreateBuiltIn(cfg);
-        string folder = cfg.ModelPath;
-        var loaded = ModelFiles.Load(folder);
-        var tok = ByteLevelBpeTokenizer.Load(folder);
-        var images = LoadProcessor(folder, loaded.Model.Config);
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
+        var bundle = Inference.ModelBundle.Load(cfg.ModelPath, cfg.SystemPrompt);
         var (records, report) = ReadRecords(cfg.TrainData, cfg);
-        return new TrainingJob(cfg, loaded.Model, tok, images, records, report, cfg.EvalData, null, null, null);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null);
     }
 
     private static TrainingJob Resume(TrainingConfig cfg, string dir)
     {
         if (!Directory.Exists(dir)) throw new MantisException($"{dir}: checkpoint folder not found");
-        var loaded = ModelFiles.Load(dir);
-        var tok = ByteLevelBpeTokenizer.Load(dir);
-        var images = LoadProcessor(dir, loaded.Model.Config);
+        // a checkpoint is a model folder: the same loader (and checks) as eval and chat
+        var bundle = Inference.ModelBundle.Load(dir, cfg.SystemPrompt);
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         var state = TrainerState.Load(dir, opt);
         string trainData = cfg.TrainData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
         var (records, report) = ReadRecords(trainData, cfg);
         string? eval = cfg.EvalData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
-        return new TrainingJob(cfg, loaded.Model, tok, images, records, report, eval, state, opt, dir);
-    }
-
-    private static ImageProcessor LoadProcessor(string folder, LlavaConfig config)
-    {
-        string pre = Path.Combine(folder, "preprocessor_config.json");
-        return File.Exists(pre) ? ImageProcessor.FromConfig(pre) : ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, eval, state, opt);
     }
 
     private static (List<InstructRecord>, RecordReport) ReadRecords(string path, TrainingConfig cfg)
@@ -134,7 +122,7 @@ public sealed class TrainingJob : IDisposable
         var model = new MantisModel(config, new RandomWeights(cfg.Seed));
         var images = ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
         string? eval = cfg.EvalData ?? (File.Exists(Path.Combine(dataDir, "heldout.jsonl")) ? Path.Combine(dataDir, "heldout.jsonl") : null);
-        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, null);
+        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null);
     }
 
     /// <summary>Trains to the end (or cancellation), then writes the final model folder.</summary>
