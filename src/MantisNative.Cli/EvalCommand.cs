@@ -17,15 +17,23 @@ public static class EvalCommand
 
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("eval", argv, new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }, new[] { "help" });
+        var a = new CliArgs("eval", argv, new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }.Concat(BenchmarkEval.Names),
+            new[] { "help" }.Concat(BenchmarkEval.Flags));
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis eval --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE.jsonl]");
             Console.WriteLine("                   [--max-new-tokens 16] [--threads N] [--system-prompt TEXT]");
             Console.WriteLine("  --data DIR picks DIR/<split>.jsonl (default split: heldout, when the folder has one); a file or glob is read as it is.");
             Console.WriteLine($"  predictions go to --output (default {DefaultOutput}).");
+            Console.WriteLine("       mantis eval --benchmark nlvr2|qbench2|mantis-eval|blink|mvbench --data DIR --model DIR [--output FILE.jsonl]");
+            Console.WriteLine("                   [--chart FILE.png] [--limit N] [--resume] [--batch-size 8] [--max-new-tokens 64] [--frames 8]");
+            Console.WriteLine("  one of the paper's benchmarks from a local copy in its published layout, scored as the reference harness scores it.");
             return 0;
         }
+        if (a.Has("benchmark")) return BenchmarkEval.Run(a);
+        foreach (var only in BenchmarkEval.Names.Concat(BenchmarkEval.Flags))
+            if (a.Has(only))
+                throw new MantisException($"mantis eval: --{only} needs --benchmark");
         if (a.Positional.Count > 0) throw new MantisException($"mantis eval: unexpected argument '{a.Positional[0]}'");
         string modelDir = a.Require("model"), data = a.Require("data");
         var split = a.Get("split") ?? (EvalData.SplitFile(data, "heldout") is not null ? "heldout" : null);

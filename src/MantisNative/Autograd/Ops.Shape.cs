@@ -69,6 +69,25 @@ public static unsafe partial class Ops
         return y;
     }
 
+    /// <summary>
+    /// Writes <paramref name="src"/> into <paramref name="dst"/> in place at [start, start + src.Dim(dim)) along
+    /// <paramref name="dim"/> (all other dimensions equal). Not recorded on the tape: it fills buffers such as a
+    /// preallocated KV cache, never values that need gradients.
+    /// </summary>
+    public static void WriteSlice(Tensor dst, int dim, int start, Tensor src)
+    {
+        dim = dim < 0 ? dim + dst.Rank : dim;
+        for (int i = 0; i < dst.Rank; i++)
+            if (i != dim && (src.Rank != dst.Rank || src.Dim(i) != dst.Dim(i)))
+                throw new ArgumentException($"WriteSlice: shape {src.Shape} does not match {dst.Shape} outside dimension {dim}");
+        int count = src.Dim(dim);
+        if (start < 0 || start + count > dst.Dim(dim))
+            throw new ArgumentException($"WriteSlice: [{start}, {start + count}) out of range for dimension {dim} of {dst.Shape}");
+        long outer = dst.Shape.Prod(0, dim), inner = dst.Shape.Prod(dim + 1, dst.Rank);
+        if (OnDevice("WriteSlice", dst, src)) { CudaOps.WriteSlice(src, count, dst, dst.Dim(dim), start, outer, inner); return; }
+        CopyBlocks(src.Data, count, 0, dst.Data, dst.Dim(dim), start, count, outer, inner);
+    }
+
     /// <summary>Copies `count` slices of `inner` elements between two tensors that differ in one dimension.</summary>
     private static void CopyBlocks(float* src, int srcDim, int srcStart, float* dst, int dstDim, int dstStart, int count, long outer, long inner)
     {

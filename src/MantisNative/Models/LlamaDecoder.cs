@@ -30,7 +30,7 @@ public sealed class LlamaLayer
 
     /// <param name="x">[B, T, hidden]</param>
     /// <param name="cos">RoPE tables for the B*T new tokens</param>
-    /// <param name="keyValid">[B, S] validity of every key (cached + new), or null</param>
+    /// <param name="keyValid">[B, S] validity of every key attention reads (growing cache: cached + new; preallocated: the prompt's, then the whole capacity's), or null</param>
     /// <param name="cache">this layer's slot of the KV cache, extended in place; null when not caching</param>
     public Tensor Forward(Tensor x, float[] cos, float[] sin, bool[]? keyValid, KvCache? cache, int layerIndex)
     {
@@ -42,19 +42,15 @@ public sealed class LlamaLayer
         q = Ops.Permute(Ops.Rope(q, cos, sin), 0, 2, 1, 3);
         k = Ops.Permute(Ops.Rope(k, cos, sin), 0, 2, 1, 3);
         v = Ops.Permute(v, 0, 2, 1, 3);
+        // a preallocated cache hands back its full buffers after the prompt: every key is then in the past (or masked)
+        bool causal = true;
         if (cache is not null)
         {
-            if (cache.Keys[layerIndex] is { } pk)
-            {
-                k = Ops.Concat(new[] { pk, k }, 2);
-                v = Ops.Concat(new[] { cache.Values[layerIndex]!, v }, 2);
-                pk.Dispose();
-                cache.Values[layerIndex]!.Dispose();
-            }
-            cache.Keys[layerIndex] = k;
-            cache.Values[layerIndex] = v;
+            bool prompt = cache.Length == 0;
+            (k, v) = cache.Append(layerIndex, k, v);
+            causal = !cache.IsPreallocated || prompt;
         }
-        var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal: true, keyValid)));
+        var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal, keyValid)));
         x = Ops.Add(x, a);
         h = _postNorm.Forward(x);
         var m = _down.Forward(Ops.SwiGlu(_gate.Forward(h), _up.Forward(h)));
@@ -116,6 +112,7 @@ public sealed class LlamaDecoder
                 ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, keyValid, null, li), h)
                 : layer.Forward(h, cos, sin, keyValid, cache, i);
         }
+        cache?.Advance(embeds.Dim(1));
         h = _norm.Forward(h);
         hiddenStates?.Add(h);
         return h;

@@ -9,7 +9,7 @@ namespace MantisNative.Training;
 /// </summary>
 public static class LossCurvePlot
 {
-    private static SKTypeface LoadFont()
+    internal static SKTypeface LoadFont()
     {
         using var s = typeof(LossCurvePlot).Assembly.GetManifestResourceStream("MantisNative.DejaVuSans.ttf");
         return s is null ? SKTypeface.Default : SKTypeface.FromStream(s) ?? SKTypeface.Default;

@@ -55,6 +55,13 @@ public static partial class CudaOps
             .Ptr(P(src)).Int(srcDim).Int(srcStart).Ptr(P(dst)).Int(dstDim).Int(dstStart).Int(count).Long(outer).Long(inner));
     }
 
+    /// <summary>In-place write of src into dst at dstStart along one dimension (Ops.WriteSlice; no tape).</summary>
+    public static void WriteSlice(Tensor src, int count, Tensor dst, int dstDim, int dstStart, long outer, long inner)
+    {
+        if (src.DType != dst.DType) throw new MantisException($"WriteSlice on {dst.Device}: dtypes differ ({src.DType} and {dst.DType})");
+        CopyBlocks(src, count, 0, dst, dstDim, dstStart, count, outer, inner);
+    }
+
     public static Tensor Slice(Tensor x, int dim, int start, int length, long outer, long inner)
     {
         int full = x.Dim(dim);
