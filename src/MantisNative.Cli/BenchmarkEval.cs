@@ -11,8 +11,16 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class BenchmarkEval
 {
-    public static readonly string[] Names = { "benchmark", "batch-size", "chart", "frames" };
+    public static readonly string[] Names = { "benchmark", "batch-size", "chart", "frames", "write-samples" };
     public static readonly string[] Flags = { "resume" };
+
+    /// <summary>`mantis eval --write-samples DIR`: a few made-up items of every benchmark in its published layout.</summary>
+    public static int WriteSamples(string root)
+    {
+        foreach (var (name, dir) in BenchmarkSamples.WriteAll(root))
+            Console.WriteLine($"{name}: {Path.GetFullPath(dir)}");
+        return 0;
+    }
 
     public static int Run(CliArgs a)
     {

@@ -28,8 +28,10 @@ public static class EvalCommand
             Console.WriteLine("       mantis eval --benchmark nlvr2|qbench2|mantis-eval|blink|mvbench --data DIR --model DIR [--output FILE.jsonl]");
             Console.WriteLine("                   [--chart FILE.png] [--limit N] [--resume] [--batch-size 8] [--max-new-tokens 64] [--frames 8]");
             Console.WriteLine("  one of the paper's benchmarks from a local copy in its published layout, scored as the reference harness scores it.");
+            Console.WriteLine("       mantis eval --write-samples DIR   writes a few made-up items of each benchmark in its published layout");
             return 0;
         }
+        if (a.Get("write-samples") is { } samples) return BenchmarkEval.WriteSamples(samples);
         if (a.Has("benchmark")) return BenchmarkEval.Run(a);
         foreach (var only in BenchmarkEval.Names.Concat(BenchmarkEval.Flags))
             if (a.Has(only))

@@ -51,6 +51,8 @@ public class VideoFramesTests
 {
     private static readonly (byte, byte, byte)[] Palette = { (0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255) };
 
+    private static GifWriter.Frame Solid(int x, int y, int w, int h, byte index) => new(x, y, w, h, Enumerable.Repeat(index, w * h).ToArray());
+
     private static string Temp(string name)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"mantis-video-{Guid.NewGuid():N}");
@@ -62,7 +64,7 @@ public class VideoFramesTests
     public void AnimatedGifGivesEveryFrameComposited()
     {
         // frame 0 red everywhere; frame 1 green on the left half only (kept: the right stays red); frame 2 blue all over
-        var gif = TinyGif.Encode(4, 2, Palette, new TinyGif.Frame[] { new(0, 0, 4, 2, 1), new(0, 0, 2, 2, 2), new(0, 0, 4, 2, 3) });
+        var gif = GifWriter.Encode(4, 2, Palette, new[] { Solid(0, 0, 4, 2, 1), Solid(0, 0, 2, 2, 2), Solid(0, 0, 4, 2, 3) });
         var frames = GifFrames.Decode(gif, "t.gif");
         Assert.That(frames, Has.Count.EqualTo(3));
         Assert.That(frames[0][3, 1], Is.EqualTo(((byte)255, (byte)0, (byte)0)));
@@ -78,9 +80,9 @@ public class VideoFramesTests
     [Test]
     public void GifFileIsSampledAt25Fps()
     {
-        var frames = Enumerable.Range(0, 10).Select(i => new TinyGif.Frame(0, 0, 4, 2, (byte)(1 + i % 3))).ToList();
+        var frames = Enumerable.Range(0, 10).Select(i => Solid(0, 0, 4, 2, (byte)(1 + i % 3))).ToList();
         var path = Temp("ten.gif");
-        File.WriteAllBytes(path, TinyGif.Encode(4, 2, Palette, frames));
+        File.WriteAllBytes(path, GifWriter.Encode(4, 2, Palette, frames));
         // max_frame 9, 4 segments: seg 2.25 -> 1, 3, 5, 8 (round(6.75) = 7, +1.125); colours cycle red, green, blue
         var got = VideoFrames.Load(path, 4);
         var expected = new[] { 1, 3, 5, 8 }.Select(i => Palette[1 + i % 3]).ToArray();
