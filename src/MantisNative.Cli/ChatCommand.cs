@@ -21,13 +21,14 @@ public static class ChatCommand
             Console.WriteLine("                   [--system-prompt TEXT] [QUESTION]");
             Console.WriteLine("  Without QUESTION: one question per line from stdin; an empty line or end of input exits, /reset starts over.");
             Console.WriteLine("  One <image> tag per image is put before the first question unless it holds them itself.");
+            Console.WriteLine("  --image also takes a video: a folder of frames, an animated GIF, or a video file (needs ffmpeg); it gives 8 frames.");
             return 0;
         }
         var modelDir = a.Require("model");
         var generation = GenerationArgs.Read(a, 256);
         var images = a.GetAll("image");
         foreach (var img in images)
-            if (!File.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
+            if (!File.Exists(img) && !Directory.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
         if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");
 

@@ -2,13 +2,16 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using MantisNative.Data.Chat;
 using MantisNative.Data.Images;
+using MantisNative.Data.Video;
 
 namespace MantisNative.Inference;
 
 /// <summary>
 /// A multi-turn conversation about a fixed set of images: the images are processed once, each question sees every
 /// earlier question and answer. The first question gets the images' "&lt;image&gt;" tags at its start unless it places
-/// them itself (then it must hold one per image); later questions must hold none. Not for use from several threads at once.
+/// them itself (then it must hold one per image); later questions must hold none. A video (a folder of frames, an
+/// animated GIF, or a video file) counts as the <see cref="VideoFrames.DefaultFrames"/> frames sampled from it, one
+/// image each. Not for use from several threads at once.
 /// </summary>
 public sealed class MantisChat
 {
@@ -26,7 +29,9 @@ public sealed class MantisChat
     {
         _pipeline = pipeline;
         ImagePaths = imagePaths.ToArray();
-        _images = ImagePaths.Select(pipeline.Bundle.ProcessImageFile).ToList();
+        _images = ImagePaths.SelectMany(p => VideoFrames.IsVideo(p)
+            ? VideoFrames.Load(p).Select(pipeline.Bundle.ImageProcessor.Process)
+            : new[] { pipeline.Bundle.ProcessImageFile(p) }).ToList();
     }
 
     /// <summary>Forgets the turns; keeps the images.</summary>
@@ -90,7 +95,7 @@ public sealed class MantisChat
         if (tags == 0 && _images.Count > 0)
             return ChatMessage.User(string.Concat(Enumerable.Repeat(Tag, _images.Count)) + " " + question.Trim());
         if (tags != _images.Count)
-            throw new MantisException($"the question holds {tags} {Tag} tag(s) for {_images.Count} image(s): give one per image, or none to have them put first");
+            throw new MantisException($"the question holds {tags} {Tag} tag(s) for {_images.Count} image(s) (a video counts as its frames): give one per image, or none to have them put first");
         return ChatMessage.User(question);
     }
 }
