@@ -1,12 +1,10 @@
-using System.Text.RegularExpressions;
-
 namespace MantisNative.Evaluation.Benchmarks;
 
 /// <summary>
 /// The Mantis harness's scoring (mantis/benchmark/eval.py get_prediction), rule by rule, as it reads outputs on NLVR2,
 /// Q-Bench2 and Mantis-Eval. Each rule is its own function so that each is tested on its own.
 /// </summary>
-public static partial class MantisHarnessScoring
+public static class MantisHarnessScoring
 {
     /// <summary>Markers tried in order; the first one present (case-insensitive) wins, and the answer is what follows its first occurrence.</summary>
     public static readonly IReadOnlyList<string> Markers = new[] { "final answer:", "the answer is", "answer:" };
@@ -23,17 +21,8 @@ public static partial class MantisHarnessScoring
         return raw;
     }
 
-    [GeneratedRegex("^Answer: [A-Z]")]
-    private static partial Regex AnswerLetter();
-
-    /// <summary>get_option: "Answer: X" at the start gives X; else the first letter, upper-cased; null when there is none.</summary>
-    public static char? GetOption(string answer)
-    {
-        if (AnswerLetter().IsMatch(answer)) return answer[8];
-        foreach (var c in answer)
-            if (char.IsLetter(c)) return char.ToUpperInvariant(c);
-        return null;
-    }
+    /// <summary>get_option: "Answer: X" at the start gives X; else the first letter, upper-cased; null when there is none (the synthetic eval's rule too).</summary>
+    public static char? GetOption(string answer) => AnswerParser.OptionLetter(answer);
 
     /// <summary>The reference letter: answer.strip('()\n '), then its first letter when longer than one character (not upper-cased).</summary>
     public static char ReferenceLetter(string reference)
@@ -50,13 +39,7 @@ public static partial class MantisHarnessScoring
     public static bool IsValidOption(char? letter, int optionCount) => letter is char c && c - 'A' < optionCount;
 
     /// <summary>The NLVR2 fallback: the output says "true" and not "false" and the reference option is true, or the reverse.</summary>
-    public static bool NlvrKeywordMatch(string raw, string referenceOption)
-    {
-        var r = raw.ToLowerInvariant();
-        var o = referenceOption.ToLowerInvariant();
-        return (r.Contains("true") && !r.Contains("false") && o.Contains("true"))
-            || (r.Contains("false") && !r.Contains("true") && o.Contains("false"));
-    }
+    public static bool NlvrKeywordMatch(string raw, string referenceOption) => AnswerParser.NlvrKeywordMatch(raw, referenceOption);
 
     /// <summary>
     /// The other datasets' fallback: the stripped raw output equals the reference option's text, with its own "L.",
