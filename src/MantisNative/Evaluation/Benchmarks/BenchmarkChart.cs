@@ -21,7 +21,7 @@ public static class BenchmarkChart
         if (r.Categories.Count > 1)
             bars.AddRange(r.Categories.Select(c => ($"ours: {c.Name} (n={c.Count})", 100 * c.Accuracy, new SKColor(158, 202, 225))));
 
-        const int W = 900, L = 260, R = 70, T = 50, Bar = 22, Gap = 8, B = 40;
+        const int W = 960, L = 310, R = 70, T = 50, Bar = 22, Gap = 8, B = 40;
         int h = T + B + bars.Count * (Bar + Gap);
         using var surface = SKSurface.Create(new SKImageInfo(W, h));
         var c = surface.Canvas;
