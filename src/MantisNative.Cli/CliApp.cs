@@ -17,6 +17,7 @@ public static class CliApp
         ("eval", EvalCommand.Help, EvalCommand.Run),
         ("chat", ChatCommand.Help, ChatCommand.Run),
         ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
+        ("make-checkpoint", MakeCheckpointCommand.Help, MakeCheckpointCommand.Run),
     };
 
     public static int Run(string[] args)
