@@ -18,6 +18,8 @@ public static class CliApp
         ("chat", ChatCommand.Help, ChatCommand.Run),
         ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
         ("make-checkpoint", MakeCheckpointCommand.Help, MakeCheckpointCommand.Run),
+        ("quantize", QuantizeCommand.Help, QuantizeCommand.Run),
+        ("merge", MergeCommand.Help, MergeCommand.Run),
     };
 
     public static int Run(string[] args)

@@ -44,7 +44,7 @@ public static class RandomCheckpointWriter
         foreach (var t in layout)
             writer.Add(t.Name, options.DType, t.Shape, s => WriteValues(s, t, options));
         long bytes = layout.Sum(t => t.ElementCount) * options.DType.SizeOf();
-        long maxShard = ShardSizeFor(layout.OrderBy(t => t.Name, StringComparer.Ordinal)
+        long maxShard = ShardPlan.MaxShardBytesFor(layout.OrderBy(t => t.Name, StringComparer.Ordinal)
             .Select(t => t.ElementCount * options.DType.SizeOf()), options.Shards);
         var written = writer.SaveSharded(folder, maxShard);
 
@@ -54,35 +54,6 @@ public static class RandomCheckpointWriter
             .Save(Path.Combine(folder, "preprocessor_config.json"));
         int shards = written.Count(p => p.EndsWith(".safetensors", StringComparison.Ordinal));
         return new RandomCheckpointSummary(Path.GetFullPath(folder), layout.Sum(t => t.ElementCount), bytes, shards, sw.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>
-    /// The smallest shard limit for which <see cref="SafetensorsWriter.SaveSharded"/>'s greedy split (name order)
-    /// gives at most <paramref name="shards"/> files: the split of <c>save_pretrained</c> with its size chosen to match.
-    /// </summary>
-    /// <param name="sizesInNameOrder">tensor byte sizes, sorted by tensor name (ordinal), the order SaveSharded fills shards in</param>
-    internal static long ShardSizeFor(IEnumerable<long> sizesInNameOrder, int shards)
-    {
-        var sizes = sizesInNameOrder.ToArray();
-        long lo = Math.Max(1, sizes.DefaultIfEmpty(1).Max()), hi = Math.Max(lo, sizes.Sum());
-        while (lo < hi)
-        {
-            long mid = lo + (hi - lo) / 2;
-            if (CountShards(sizes, mid) <= shards) hi = mid; else lo = mid + 1;
-        }
-        return lo;
-    }
-
-    private static int CountShards(long[] sizes, long max)
-    {
-        int n = 0;
-        long current = 0;
-        foreach (var s in sizes)
-        {
-            if (n == 0 || (current + s > max && current > 0)) { n++; current = 0; }
-            current += s;
-        }
-        return Math.Max(1, n);
     }
 
     private static ByteLevelBpeTokenizer LoadTokenizer(string path, LlavaConfig config)

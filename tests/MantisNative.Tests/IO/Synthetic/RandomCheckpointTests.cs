@@ -62,18 +62,11 @@ public class RandomCheckpointTests
         long[] sizes = [5, 1, 1, 7, 2, 2, 9, 3];
         foreach (int n in new[] { 1, 2, 3, 4, 6 })
         {
-            long max = RandomCheckpointWriter.ShardSizeFor(sizes, n);
-            Assert.That(Greedy(sizes, max), Is.LessThanOrEqualTo(n), $"{n} shards");
+            long max = ShardPlan.MaxShardBytesFor(sizes, n);
+            Assert.That(ShardPlan.CountShards(sizes, max), Is.LessThanOrEqualTo(n), $"{n} shards");
             // smallest such limit (a tensor never splits, so the largest tensor bounds it from below)
-            Assert.That(max == sizes.Max() || Greedy(sizes, max - 1) > n, $"{max} is the smallest limit for {n} shards");
+            Assert.That(max == sizes.Max() || ShardPlan.CountShards(sizes, max - 1) > n, $"{max} is the smallest limit for {n} shards");
         }
-    }
-
-    private static int Greedy(long[] sizes, long max)
-    {
-        int n = 0; long cur = 0;
-        foreach (var s in sizes) { if (n == 0 || (cur + s > max && cur > 0)) { n++; cur = 0; } cur += s; }
-        return n;
     }
 
     [Test]
