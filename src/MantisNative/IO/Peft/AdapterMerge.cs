@@ -24,12 +24,7 @@ public static class AdapterMerge
         if (!Directory.Exists(modelFolder)) throw new MantisException($"{modelFolder}: model folder not found");
         if (QuantizedCheckpoint.IsQuantizedFolder(modelFolder))
             throw new MantisException($"{modelFolder}: is a quantized model ({QuantizationConfig.FileName}); merge the adapter into the unquantized model, then quantize the result");
-        string outFull = Path.GetFullPath(outputFolder);
-        if (outFull == Path.GetFullPath(modelFolder) || outFull == Path.GetFullPath(adapterFolder))
-            throw new MantisException($"{outputFolder}: the output folder must differ from the model and adapter folders");
-        if (File.Exists(outputFolder)) throw new MantisException($"{outputFolder}: is a file, not a folder");
-        if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any() && !overwrite)
-            throw new MantisException($"{outputFolder}: is not empty (use --force to write into it)");
+        DerivedModelFolder.CheckOutput(outputFolder, overwrite, modelFolder, adapterFolder);
         var adapter = PeftAdapter.Load(adapterFolder);
 
         using var source = Checkpoint.OpenWithLegacyNames(modelFolder);
@@ -54,24 +49,9 @@ public static class AdapterMerge
         if (missing.Count > 0)
             throw new MantisException($"{adapterFolder}: adapts '{missing[0]}', but {modelFolder} has no tensor '{missing[0]}.weight'{(missing.Count > 1 ? $" ({missing.Count} such modules)" : "")}; is it the adapter's base model?");
 
-        try { Directory.CreateDirectory(outputFolder); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MantisException($"{outputFolder}: cannot create the output folder: {e.Message}"); }
-        int baseShards = source.Inner is ShardedCheckpoint sc ? sc.Index.ShardFiles.Count : 1;
-        IReadOnlyList<string> written;
-        if (baseShards > 1)
-        {
-            long max = ShardPlan.MaxShardBytesFor(sizes.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => s.Bytes), baseShards);
-            written = writer.SaveSharded(outputFolder, max);
-        }
-        else
-        {
-            string single = Path.Combine(outputFolder, Checkpoint.SingleFileName);
-            writer.Save(single);
-            written = [single];
-        }
-        CopySideFiles(modelFolder, outputFolder);
-        return new MergeSummary(outFull, adapter.Modules.Count, sizes.Count,
-            written.Count(p => p.EndsWith(".safetensors", StringComparison.Ordinal)), sw.Elapsed.TotalSeconds);
+        int shards = DerivedModelFolder.SaveLike(source, writer, sizes, outputFolder);
+        DerivedModelFolder.CopySideFiles(modelFolder, outputFolder);
+        return new MergeSummary(Path.GetFullPath(outputFolder), adapter.Modules.Count, sizes.Count, shards, sw.Elapsed.TotalSeconds);
     }
 
     private static void CheckShapes(TensorInfo info, LoraModuleWeights m, string where)
@@ -98,17 +78,6 @@ public static class AdapterMerge
             if (halfs is null) { s.Write(MemoryMarshal.AsBytes(merged.AsSpan())); continue; }
             if (info.DType == DType.BF16) FloatConversion.ToBFloat16(merged, halfs); else FloatConversion.ToFloat16(merged, halfs);
             s.Write(MemoryMarshal.AsBytes(halfs.AsSpan()));
-        }
-    }
-
-    /// <summary>config.json, tokenizer, processor and generation files: every top-level file except the weights.</summary>
-    private static void CopySideFiles(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == ShardIndex.FileName || name.StartsWith('.')) continue;
-            File.Copy(file, Path.Combine(to, name), overwrite: true);
         }
     }
 }

@@ -26,11 +26,7 @@ public static class ModelQuantizer
             throw new MantisException($"{modelFolder}: is already quantized ({QuantizationConfig.FileName}); quantize the original model instead");
         if (blockSize is int b && (b < 16 || b % 16 != 0 || b > 1 << 20))
             throw new MantisException($"quantize: block size must be a multiple of 16 between 16 and {1 << 20}, got {b}");
-        string outFull = Path.GetFullPath(outputFolder);
-        if (outFull == Path.GetFullPath(modelFolder)) throw new MantisException($"{outputFolder}: the output folder must differ from the model folder");
-        if (File.Exists(outputFolder)) throw new MantisException($"{outputFolder}: is a file, not a folder");
-        if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any() && !overwrite)
-            throw new MantisException($"{outputFolder}: is not empty (use --force to write into it)");
+        DerivedModelFolder.CheckOutput(outputFolder, overwrite, modelFolder);
         LlavaConfigFile.Load(modelFolder); // a folder without a valid config.json is not a model: say so before any work
 
         using var source = Checkpoint.OpenWithLegacyNames(modelFolder);
@@ -68,20 +64,10 @@ public static class ModelQuantizer
         if (entries.Count == 0)
             throw new MantisException($"{modelFolder}: has no weight to quantize (the Linear weights of language_model.* and multi_modal_projector.*)");
 
-        try { Directory.CreateDirectory(outputFolder); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MantisException($"{outputFolder}: cannot create the output folder: {e.Message}"); }
-        int baseShards = source.Inner is ShardedCheckpoint sc ? sc.Index.ShardFiles.Count : 1;
-        if (baseShards > 1)
-            writer.SaveSharded(outputFolder, ShardPlan.MaxShardBytesFor(sizes.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => s.Bytes), baseShards));
-        else writer.Save(Path.Combine(outputFolder, Checkpoint.SingleFileName));
-        foreach (var file in Directory.EnumerateFiles(modelFolder))
-        {
-            string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name == ShardIndex.FileName || name.StartsWith('.')) continue;
-            File.Copy(file, Path.Combine(outputFolder, name), overwrite: true);
-        }
+        DerivedModelFolder.SaveLike(source, writer, sizes, outputFolder);
+        DerivedModelFolder.CopySideFiles(modelFolder, outputFolder);
         new QuantizationConfig(method, entries).Save(outputFolder); // last: the folder counts as quantized only when complete
-        return new QuantizeSummary(outFull, entries.Count, sizes.Count - 2 * entries.Count, before, sizes.Sum(s => s.Bytes), sw.Elapsed.TotalSeconds);
+        return new QuantizeSummary(Path.GetFullPath(outputFolder), entries.Count, sizes.Count - 2 * entries.Count, before, sizes.Sum(s => s.Bytes), sw.Elapsed.TotalSeconds);
     }
 
     private static void WriteParts(Stream s, ITensorSource source, string name, QuantizedFormat method, int blockSize, int rows, int cols, bool scalesPart)

@@ -226,6 +226,47 @@ public class PeftAdapterTests
     }
 
     [Test]
+    public void MergeAndQuantizeKeepTheShardsAndDtypeOfABf16ShardedCheckpoint()
+    {
+        string dir = TestFiles.Scratch();
+        try
+        {
+            string baseDir = Path.Combine(dir, "base"), adapterDir = Path.Combine(dir, "adapter"), merged = Path.Combine(dir, "merged");
+            var config = MantisNative.Tests.IO.Synthetic.RandomCheckpointTests.TinyMantisShapes() with { ImageTokenIndex = 300, PadTokenId = 301 };
+            config = config with { Text = config.Text with { VocabSize = 320, BosTokenId = 302, EosTokenIds = [303], PadTokenId = 301 } };
+            MantisNative.IO.Synthetic.RandomCheckpointWriter.Write(baseDir, config, new MantisNative.IO.Synthetic.RandomCheckpointOptions { Seed = 8, Shards = 4 });
+            const string module = "language_model.model.layers.1.mlp.gate_proj"; // [40, 16]
+            var rng = new Rng(3);
+            var lora = new LoraModuleWeights(module, 2, 16, 40, Enumerable.Range(0, 32).Select(_ => (float)rng.NextNormal()).ToArray(),
+                Enumerable.Range(0, 80).Select(_ => (float)rng.NextNormal() * 0.1f).ToArray(), null);
+            new PeftAdapter(new PeftAdapterConfig(new LoraSettings { Rank = 2, Alpha = 1 }, baseDir), [lora]).Save(adapterDir, DType.BF16);
+            var adapter = PeftAdapter.Load(adapterDir); // bf16-stored A and B, as read back
+            var summary = AdapterMerge.MergeFolder(baseDir, adapterDir, merged);
+            Assert.That(summary.Shards, Is.EqualTo(4));
+            using (var src = Checkpoint.Open(baseDir))
+            using (var dst = Checkpoint.Open(merged))
+            {
+                Assert.That(dst.GetInfo(module + ".weight").DType, Is.EqualTo(DType.BF16));
+                var m = adapter.Modules[module];
+                var want = LoraMath.Merge(src.ReadFloat32(module + ".weight"), m.A, m.B, 40, 16, 2, 0.5);
+                var bits = new ushort[want.Length];
+                FloatConversion.ToBFloat16(want, bits);
+                Assert.That(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(dst.GetBytes(module + ".weight")).ToArray(), Is.EqualTo(bits),
+                    "fp32 merge rounded once to bf16 (nearest even)");
+            }
+            using (var loaded = ModelFiles.Load(merged)) Assert.That(loaded.Model.Parameters.All, Is.Not.Empty);
+
+            string q = Path.Combine(dir, "q");
+            var qs = ModelQuantizer.QuantizeFolder(merged, q, MantisNative.Backends.Cpu.Quantized.QuantizedFormat.Nf4);
+            Assert.That(qs.BytesAfter, Is.LessThan(qs.BytesBefore));
+            Assert.That(File.Exists(Path.Combine(q, ShardIndex.FileName)), "a sharded input gives a sharded output");
+            using (var loaded = ModelFiles.Load(q))
+                Assert.That(loaded.Model.Parameters[module + ".weight"].SaveAs, Is.EqualTo(DType.BF16), "a save writes the original dtype back");
+        }
+        finally { TestFiles.Cleanup(dir); }
+    }
+
+    [Test]
     public void DoraMergeGivesRowsOfTheMagnitudesLengthInTheDirectionOfWPlusScaleBA()
     {
         string dir = TestFiles.Scratch();
