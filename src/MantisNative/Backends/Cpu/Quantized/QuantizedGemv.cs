@@ -49,17 +49,18 @@ public static unsafe class QuantizedGemv
         for (int b = 0, c0 = 0; c0 < cols; b++, c0 += bs)
         {
             int end = Math.Min(cols, c0 + bs), c = c0;
-            var block = Vector512<float>.Zero;
-            for (; c + 32 <= end; c += 32)
+            // four independent accumulators: one FMA chain would wait on the FMA latency every 16 elements
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; c + 64 <= end; c += 64)
             {
-                block = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c), Avx512F.LoadVector512(x + c), block);
-                block = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c + 16), Avx512F.LoadVector512(x + c + 16), block);
+                b0 = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c), Avx512F.LoadVector512(x + c), b0);
+                b1 = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c + 16), Avx512F.LoadVector512(x + c + 16), b1);
+                b2 = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c + 32), Avx512F.LoadVector512(x + c + 32), b2);
+                b3 = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c + 48), Avx512F.LoadVector512(x + c + 48), b3);
             }
-            if (c + 16 <= end)
-            {
-                block = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c), Avx512F.LoadVector512(x + c), block);
-                c += 16;
-            }
+            for (; c + 16 <= end; c += 16)
+                b0 = Avx512F.FusedMultiplyAdd(QuantizedDecode.Decode16(m.Format, codes, c), Avx512F.LoadVector512(x + c), b0);
+            var block = Avx512F.Add(Avx512F.Add(b0, b1), Avx512F.Add(b2, b3));
             float rest = 0;
             for (; c < end; c++) rest += QuantizedDecode.DecodeOne(m.Format, codes, c) * x[c];
             acc = Avx512F.FusedMultiplyAdd(block, Vector512.Create(scales[b]), acc);
@@ -76,21 +77,20 @@ public static unsafe class QuantizedGemv
         for (int b = 0, c0 = 0; c0 < cols; b++, c0 += bs)
         {
             int end = Math.Min(cols, c0 + bs), c = c0;
-            var block0 = Vector256<float>.Zero;
-            var block1 = Vector256<float>.Zero;
-            for (; c + 16 <= end; c += 16)
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; c + 32 <= end; c += 32)
             {
-                block0 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c), Avx.LoadVector256(x + c), block0);
-                block1 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c + 8), Avx.LoadVector256(x + c + 8), block1);
+                b0 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c), Avx.LoadVector256(x + c), b0);
+                b1 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c + 8), Avx.LoadVector256(x + c + 8), b1);
+                b2 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c + 16), Avx.LoadVector256(x + c + 16), b2);
+                b3 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c + 24), Avx.LoadVector256(x + c + 24), b3);
             }
-            if (c + 8 <= end)
-            {
-                block0 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c), Avx.LoadVector256(x + c), block0);
-                c += 8;
-            }
+            for (; c + 8 <= end; c += 8)
+                b0 = Fma.MultiplyAdd(QuantizedDecode.Decode8(m.Format, codes, c), Avx.LoadVector256(x + c), b0);
+            var block = Avx.Add(Avx.Add(b0, b1), Avx.Add(b2, b3));
             float rest = 0;
             for (; c < end; c++) rest += QuantizedDecode.DecodeOne(m.Format, codes, c) * x[c];
-            acc = Fma.MultiplyAdd(Avx.Add(block0, block1), Vector256.Create(scales[b]), acc);
+            acc = Fma.MultiplyAdd(block, Vector256.Create(scales[b]), acc);
             tail += rest * scales[b];
         }
         return Vector256.Sum(acc) + tail;
