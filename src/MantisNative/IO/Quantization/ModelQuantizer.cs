@@ -54,8 +54,8 @@ public static class ModelQuantizer
             var entry = new QuantizedTensorEntry(legacy, rows, cols, info.DType, bs);
             entries[legacy] = entry;
             int rowBytes = QuantizedMatrix.RowBytesFor(method, cols), blocks = QuantizedMatrix.BlocksFor(cols, bs);
-            // Scales (F32) are laid out before codes (U8) in a file; each part quantizes the rows again rather than
-            // keeping a whole weight's codes in memory.
+            // Scales (F32) are laid out before codes (U8) in a file: the scales part computes only the block absmax,
+            // the codes part quantizes; no whole weight's codes are kept in memory.
             writer.Add(actual + QuantizationConfig.ScalesSuffix, DType.F32, [rows, blocks], s => WriteParts(s, source, legacy, method, bs, rows, cols, scalesPart: true));
             writer.Add(actual + QuantizationConfig.CodesSuffix, DType.U8, [rows, rowBytes], s => WriteParts(s, source, legacy, method, bs, rows, cols, scalesPart: false));
             sizes.Add((actual + QuantizationConfig.ScalesSuffix, (long)rows * blocks * 4));
@@ -78,7 +78,11 @@ public static class ModelQuantizer
         for (int r = 0; r < rows; r++)
         {
             source.ReadAsFloat32(name, row, (long)r * cols);
-            try { WeightQuantizer.QuantizeRow(method, blockSize, row, codes, scales); }
+            try
+            {
+                if (scalesPart) WeightQuantizer.RowScales(method, blockSize, row, scales);
+                else WeightQuantizer.QuantizeRow(method, blockSize, row, codes, scales);
+            }
             catch (MantisException e) { throw new MantisException($"{source.Location}: '{name}' row {r}: {e.Message}"); }
             if (scalesPart) s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan()));
             else s.Write(codes);

@@ -93,6 +93,27 @@ public unsafe class QuantizedKernelTests
     }
 
     [Test]
+    public void ScalesAloneEqualTheScalesOfAFullQuantization([Values] QuantizedFormat f)
+    {
+        var rng = new Rng(6);
+        foreach (int cols in Widths)
+        {
+            var row = Enumerable.Range(0, cols).Select(_ => (float)rng.NextNormal()).ToArray();
+            int block = 64, nb = QuantizedMatrix.BlocksFor(cols, block);
+            var full = new float[nb];
+            var alone = new float[nb];
+            WeightQuantizer.QuantizeRow(f, block, row, new byte[cols], full);
+            WeightQuantizer.RowScales(f, block, row, alone);
+            Assert.That(alone, Is.EqualTo(full), $"{f} cols {cols}");
+        }
+        for (float v = -1.2f; v <= 1.2f; v += 0.0009765625f)
+        {
+            float best = Nf4Codebook.Values.Select(t => Math.Abs(t - v)).Min();
+            Assert.That(Math.Abs(Nf4Codebook.Values[Nf4Codebook.Nearest(v)] - v), Is.EqualTo(best), $"nearest NF4 value to {v}");
+        }
+    }
+
+    [Test]
     public void AllZeroBlocksDecodeToZeroAndNonFiniteWeightsAreRefused()
     {
         var codes = new byte[32];
@@ -110,6 +131,7 @@ public unsafe class QuantizedKernelTests
             var bad = new float[32];
             bad[5] = float.NaN;
             Assert.Throws<MantisException>(() => WeightQuantizer.QuantizeRow(f, 32, bad, codes, scales));
+            Assert.Throws<MantisException>(() => WeightQuantizer.RowScales(f, 32, bad, scales));
         }
     }
 

@@ -20,13 +20,19 @@ public static class Nf4Codebook
         0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
     ];
 
+    /// <summary>Midpoints between neighbouring values: the decision boundaries of the encoder (as bitsandbytes').</summary>
+    private static readonly float[] Midpoints = Enumerable.Range(0, 15).Select(i => 0.5f * (Values[i] + Values[i + 1])).ToArray();
+
     /// <summary>The code of the nearest table value to <paramref name="v"/> (in [-1, 1]); ties go to the smaller code.</summary>
     public static byte Nearest(float v)
     {
-        // midpoints between neighbouring values, as bitsandbytes' encoder uses
-        byte code = 0;
-        for (int i = 0; i < 15; i++)
-            if (v > 0.5f * (Values[i] + Values[i + 1])) code = (byte)(i + 1);
-        return code;
+        // the number of midpoints below v, by binary search (4 comparisons instead of 15)
+        int lo = 0, hi = 15;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (v > Midpoints[mid]) lo = mid + 1; else hi = mid;
+        }
+        return (byte)lo;
     }
 }

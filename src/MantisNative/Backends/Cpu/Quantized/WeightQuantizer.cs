@@ -7,6 +7,21 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// </summary>
 public static class WeightQuantizer
 {
+    /// <summary>Only the scales of a row (what <see cref="QuantizeRow"/> writes to <paramref name="scales"/>), without encoding.</summary>
+    public static void RowScales(QuantizedFormat format, int blockSize, ReadOnlySpan<float> row, Span<float> scales)
+    {
+        int blocks = QuantizedMatrix.BlocksFor(row.Length, blockSize);
+        for (int b = 0; b < blocks; b++)
+        {
+            int c0 = b * blockSize;
+            var block = row.Slice(c0, Math.Min(blockSize, row.Length - c0));
+            float absmax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(block);
+            absmax = Math.Abs(absmax);
+            if (!float.IsFinite(absmax)) throw new MantisException($"quantize: a weight in columns [{c0}, {c0 + block.Length}) is not finite");
+            scales[b] = format == QuantizedFormat.Int8 ? absmax / 127f : absmax;
+        }
+    }
+
     /// <param name="row">the row's Cols floats</param>
     /// <param name="codes">RowBytes bytes for the row</param>
     /// <param name="scales">BlocksPerRow scales for the row</param>
