@@ -16,6 +16,7 @@ public static class ModelFiles
     {
         if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
         var config = LlavaConfigFile.Load(folder);
+        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), Path.Combine(folder, LlavaConfig.FileName));
         using var source = Checkpoint.OpenWithLegacyNames(folder);
         var weights = new CheckpointWeights(source);
         var model = new MantisModel(config, weights, weights.DTypeOf);

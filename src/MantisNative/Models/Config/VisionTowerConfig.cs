@@ -92,6 +92,9 @@ public sealed record VisionTowerConfig
             throw f.Error("num_attention_heads", $"({c.NumAttentionHeads}) must divide hidden_size ({c.HiddenSize})");
         if (c.PatchSize > c.ImageSize)
             throw f.Error("patch_size", $"({c.PatchSize}) is larger than image_size ({c.ImageSize})");
+        long patchesPerSide = c.ImageSize / c.PatchSize;
+        if (patchesPerSide * patchesPerSide >= int.MaxValue / 2)
+            throw f.Error("image_size", $"({c.ImageSize}) with patch_size {c.PatchSize} gives {patchesPerSide * patchesPerSide} patches per image, out of range");
         return c;
     }
 
