@@ -27,6 +27,7 @@ public static class ChatCommand
         var generation = GenerationArgs.Read(a, 256);
         var images = a.GetAll("image");
         foreach (var img in images)
+            if (Directory.Exists(img)) throw new MantisException($"mantis chat: '{img}' is a folder, not an image file");
             if (!File.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
         if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");

@@ -49,6 +49,8 @@ public static class ImageDecoder
     {
         options ??= ImageDecodeOptions.Default;
         if (encoded.IsEmpty) throw new MantisException($"image '{sourceName}' is empty (0 bytes)");
+        if (PngStructure.IsPng(encoded) && PngStructure.Problem(encoded) is { } pngProblem)
+            throw new MantisException($"image '{sourceName}' (PNG) could not be decoded: {pngProblem}");
 
         using var data = SKData.CreateCopy(encoded);
         // The codec takes ownership of the stream (Skia frees it with the codec, or at once if creation fails).

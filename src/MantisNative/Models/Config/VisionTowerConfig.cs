@@ -85,7 +85,7 @@ public sealed record VisionTowerConfig
             PatchSize = f.PositiveInt("patch_size", d.PatchSize),
             HiddenAct = ActivationNames.Read(f, "hidden_act", d.HiddenAct.ToHfName()),
             LayerNormEps = f.PositiveDouble("layer_norm_eps", d.LayerNormEps),
-            AttentionDropout = f.Double("attention_dropout", 0.0),
+            AttentionDropout = LlamaConfig.ZeroDropout(f, "attention_dropout"),
             ProjectionDim = d.ModelType == VisionModelType.Clip ? f.PositiveInt("projection_dim", d.ProjectionDim!.Value) : null,
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0)
