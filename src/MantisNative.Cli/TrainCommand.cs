@@ -18,9 +18,17 @@ public static class TrainCommand
         var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
         if (a.Positional.Count > 0) throw new MantisException($"mantis train: unexpected argument '{a.Positional[0]}' (settings are given as --name value)");
         var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
+        bool epochsGiven = false, maxStepsGiven = false;
         foreach (var key in TrainingConfig.Keys)
             foreach (var form in new[] { key, key.Replace('_', '-') })
-                if (a.Get(form) is { } v) cfg = cfg.With(key, v, "command line");
+                if (a.Get(form) is { } v)
+                {
+                    cfg = cfg.With(key, v, "command line");
+                    epochsGiven |= key == "num_train_epochs";
+                    maxStepsGiven |= key == "max_steps";
+                }
+        // --num_train_epochs alone means epochs: the built-in (or config file's) max_steps would otherwise win
+        if (epochsGiven && !maxStepsGiven) cfg = cfg with { MaxSteps = -1 };
         cfg.Validate();
         OutputPath.EnsureWritable(Path.Combine(cfg.OutputDir, "metrics.jsonl"));
 
