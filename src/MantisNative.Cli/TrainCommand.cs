@@ -14,9 +14,31 @@ public static class TrainCommand
 
     public static int Run(string[] argv)
     {
-        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
-        var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
+        var a = Args(argv);
         if (a.Positional.Count > 0) throw new MantisException($"mantis train: unexpected argument '{a.Positional[0]}' (settings are given as --name value)");
+        var cfg = ConfigFrom(a);
+        OutputPath.EnsureWritable(Path.Combine(cfg.OutputDir, "metrics.jsonl"));
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        try
+        {
+            return TrainRun.Execute(cfg, a.Get("resume"), evaluate: !a.Flag("no-eval"), plain: a.Flag("plain") || Console.IsOutputRedirected, cancel.Token);
+        }
+        finally { Console.CancelKeyPress -= onCtrlC; }
+    }
+
+    public static CliArgs Args(string[] argv)
+    {
+        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
+        return new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
+    }
+
+    /// <summary>The run's settings: the config file (or the built-in default), then each --flag over it, validated.</summary>
+    public static TrainingConfig ConfigFrom(CliArgs a)
+    {
         var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
         bool epochsGiven = false, maxStepsGiven = false;
         foreach (var key in TrainingConfig.Keys)
@@ -30,16 +52,6 @@ public static class TrainCommand
         // --num_train_epochs alone means epochs: the built-in (or config file's) max_steps would otherwise win
         if (epochsGiven && !maxStepsGiven) cfg = cfg with { MaxSteps = -1 };
         cfg.Validate();
-        OutputPath.EnsureWritable(Path.Combine(cfg.OutputDir, "metrics.jsonl"));
-
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
-        try
-        {
-            return TrainRun.Execute(cfg, a.Get("resume"), evaluate: !a.Flag("no-eval"), plain: a.Flag("plain") || Console.IsOutputRedirected, cancel.Token);
-        }
-        finally { Console.CancelKeyPress -= onCtrlC; }
+        return cfg;
     }
 }

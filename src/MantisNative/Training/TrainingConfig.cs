@@ -161,7 +161,7 @@ public sealed record TrainingConfig
     private static int Int(string v, string w) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
         // a whole number too big for an int is out of range, not "not an integer"
-        : System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+        : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Floor(d) == d && Math.Abs(d) > int.MaxValue
             ? throw new MantisException($"{w} is out of range: {v} (at most {int.MaxValue})")
             : throw Bad(w, "an integer", v);
     private static double Dbl(string v, string w) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Bad(w, "a number", v);

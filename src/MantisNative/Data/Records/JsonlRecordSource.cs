@@ -13,10 +13,11 @@ internal static class JsonlRecordSource
     {
         pass.BeginFile(file);
         var shown = RecordPass.Display(file);
-        using var reader = new StreamReader(file, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
+        // invalid UTF-8 would otherwise become U+FFFD inside a record's text, silently
+        using var reader = new StreamReader(file, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
         long lineNo = 0;
         string? line;
-        while ((line = reader.ReadLine()) is not null)
+        while ((line = ReadLine(reader, shown, lineNo + 1)) is not null)
         {
             lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -31,6 +32,15 @@ internal static class JsonlRecordSource
             InstructRecord? rec;
             using (doc) rec = pass.Take(() => JsonRecordParser.Parse(doc.RootElement), file, lineNo, location);
             if (rec is not null) yield return rec;
+        }
+    }
+
+    private static string? ReadLine(StreamReader reader, string shown, long lineNo)
+    {
+        try { return reader.ReadLine(); }
+        catch (DecoderFallbackException e)
+        {
+            throw new MantisException($"{shown}: not valid UTF-8 at or after line {lineNo} ({e.Message.Split('.')[0]})", e);
         }
     }
 
