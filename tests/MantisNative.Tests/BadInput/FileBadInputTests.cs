@@ -112,6 +112,19 @@ public class FileBadInputTests
         Assert.That(ImageDecoder.Decode(Png(), "ok.png").Width, Is.GreaterThan(0), "a sound PNG still decodes");
     }
 
+    [Test]
+    public void InvalidUtf8InAJsonlRecordSkipsThatRecordOnly()
+    {
+        // was: read as U+FFFD inside the record's text, silently
+        string Rec(string id, string answer) => $"{{\"id\":\"{id}\",\"images\":[],\"conversation\":[{{\"role\":\"user\",\"content\":\"hi\"}},{{\"role\":\"assistant\",\"content\":\"{answer}\"}}]}}";
+        var file = Path.Combine(_dir, "r.jsonl");
+        var bad = Encoding.UTF8.GetBytes(Rec("b", "caf#")).Select(x => x == (byte)'#' ? (byte)0xE9 : x).ToArray(); // Latin-1 é
+        File.WriteAllBytes(file, Encoding.UTF8.GetBytes(Rec("a", "yes") + "\n").Concat(bad).Concat(Encoding.UTF8.GetBytes("\r\n" + Rec("c", "no") + "\n")).ToArray());
+        var kept = MantisNative.Data.Records.RecordReader.ReadAll(file, out var report);
+        Assert.That(kept.Select(r => r.Id), Is.EqualTo(new[] { "a", "c" }));
+        Assert.That(report.Examples(MantisNative.Data.Records.RecordProblemKind.MalformedJson).Single(), Does.Contain(":2").And.Contain("not valid UTF-8"));
+    }
+
     private static string TokenizerDir => Path.GetDirectoryName(TestFiles.Fixture("llama3-tokenizer", "tokenizer.json"))!;
 
     [Test]

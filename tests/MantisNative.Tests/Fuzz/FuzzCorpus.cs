@@ -49,8 +49,10 @@ internal sealed class FuzzCorpus : IDisposable
         _shardDir = Path.Combine(_dir, "sharded");
         var w = new SafetensorsWriter();
         using (var src = SafetensorsFile.Open(TestFiles.Fixture("tiny-siglip-llama", "model.safetensors")))
+        {
             foreach (var name in src.Names) w.AddFrom(src, name);
-        w.SaveSharded(_shardDir, 40_000);
+            w.SaveSharded(_shardDir, 40_000); // AddFrom reads while saving
+        }
         _index = File.ReadAllBytes(Path.Combine(_shardDir, "model.safetensors.index.json"));
 
         var tok = BpeTrainer.Train(new[] { "hello world", "the cat sat on the mat", "(image 1: <Image></Image>)" }, 30);
@@ -68,7 +70,9 @@ internal sealed class FuzzCorpus : IDisposable
             .Append(File.ReadAllBytes(TestFiles.Fixture("tiny-siglip-llama", "image0.png"))).ToArray();
     }
 
-    private Random Rng(string target, int index) => new(HashCode.Combine(_seed, target.Length * 7919 + target[0], index) & 0x7FFFFFFF);
+    // not HashCode.Combine: it is randomized per process, and a case must be the same on every run
+    private Random Rng(string target, int index) =>
+        new((int)(((long)_seed * 1_000_003 + target.Sum(c => c) * 100_003L + index) & 0x7FFFFFFF));
 
     public IEnumerable<FuzzCase> Cases(int perTargetScale)
     {
@@ -209,9 +213,12 @@ internal sealed class FuzzCorpus : IDisposable
             var kept = RecordReader.ReadAll(path, out var report, new RecordReaderOptions { ImageCheck = ImageCheckMode.Header });
             // every non-blank line is either a record or a counted skip: none vanishes
             int nonBlank = 0;
-            using (var r = new StringReader(Encoding.UTF8.GetString(bytes)))
-                for (string? l; (l = r.ReadLine()) is not null;) if (!string.IsNullOrWhiteSpace(l)) nonBlank++;
+            foreach (var l in Encoding.UTF8.GetString(bytes).Split('\n')) if (!string.IsNullOrWhiteSpace(l)) nonBlank++;
             if (kept.Count != report.Accepted) return $"{kept.Count} records returned, {report.Accepted} reported";
+            // invalid UTF-8 must not turn into U+FFFD inside a kept record's text
+            bool hadReplacement = bytes.AsSpan().IndexOf("\uFFFD"u8) >= 0; // the file itself spelled U+FFFD
+            if (!hadReplacement && kept.Any(r => r.Id.Contains('\uFFFD') || r.Turns.Any(t => t.Content.Contains('\uFFFD'))))
+                return "invalid UTF-8 was kept as U+FFFD in a record";
             return report.Total == nonBlank ? null : $"{nonBlank} lines, {report.Total} accounted for";
         }
         finally { File.Delete(path); }

@@ -176,7 +176,11 @@ public static class TokenizerJsonReader
             }
         }
         if (!sawByteLevel) throw new MantisException($"{path}: pre_tokenizer has no ByteLevel step; not a byte-level BPE tokenizer");
-        return new PreTokenizer(steps, prefixSpace);
+        try { return new PreTokenizer(steps, prefixSpace); }
+        catch (ArgumentException e) // RegexParseException
+        {
+            throw new MantisException($"{path}: pre_tokenizer Split pattern is not a valid regular expression: {e.Message}", e);
+        }
     }
 
     private static (string, PreTokenizer.SplitBehavior) ReadSplit(JsonElement p, int i, string path)
