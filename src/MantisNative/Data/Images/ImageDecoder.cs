@@ -25,6 +25,8 @@ public static class ImageDecoder
     {
         byte[] bytes;
         if (Directory.Exists(path)) throw new MantisException($"image file '{path}' is a directory, not an image");
+        if (Interop.PosixFileType.IsRegularOrDirectory(path) == false)
+            throw new MantisException($"image file '{path}' is not a regular file (a pipe, socket or device)"); // reading a FIFO blocks
         try
         {
             bytes = File.ReadAllBytes(path);
