@@ -72,6 +72,33 @@ public class TrainingFaultTests
     }
 
     [Test]
+    public void AFailedCheckpointWriteLeavesNoTemporaryFolder()
+    {
+        // was: one checkpoint-N.tmp-PID left after a disk-full error
+        var cfg = Config("failed-write", 1);
+        using var job = TrainingJob.Create(cfg);
+        Directory.CreateDirectory(cfg.OutputDir);
+        string target = Path.Combine(cfg.OutputDir, "checkpoint-3");
+        File.WriteAllText(target, "a file where the folder must go: the final rename fails");
+        var e = Assert.Throws<MantisException>(() => CheckpointWriter.Write(target, job.Model, job.Trainer.State, job.Trainer.Optimizer, null))!;
+        Assert.That(e.Message, Does.Contain("checkpoint-3"));
+        Assert.That(Directory.GetDirectories(cfg.OutputDir).Where(d => d.Contains(".tmp-")), Is.Empty);
+    }
+
+    [Test]
+    public void ANanInAnAttentionWeightIsSeenByTheNonFiniteGuard()
+    {
+        // the loss is NaN now (NanPropagationTests); every such step is skipped and the run stops
+        var cfg = Config("nan-qproj", 10) with { MaxBadStepsInARow = 2 };
+        using var job = TrainingJob.Create(cfg);
+        job.Model.Parameters["language_model.model.layers.0.self_attn.q_proj.weight"].Tensor.Span[3] = float.NaN;
+        var logs = new List<TrainingLog>();
+        job.Trainer.Logged += logs.Add;
+        Assert.That(job.Trainer.Run(), Is.EqualTo(TrainingOutcome.TooManyBadSteps));
+        Assert.That(logs.Select(l => l.Skipped), Is.EqualTo(new[] { true, true }));
+    }
+
+    [Test]
     public void MetricsOfReplayedStepsAreKeptOnce()
     {
         var path = Path.Combine(_root, MetricsFile.FileName);
