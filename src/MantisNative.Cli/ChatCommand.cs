@@ -30,7 +30,11 @@ public static class ChatCommand
         foreach (var img in images)
         {
             // a folder is a video (its frames); one without frame images is refused with its name
-            if (Directory.Exists(img)) MantisNative.Data.Video.VideoFrames.FrameFiles(img);
+            if (Directory.Exists(img))
+            {
+                try { MantisNative.Data.Video.VideoFrames.FrameFiles(img); }
+                catch (MantisException) { throw new MantisException($"mantis chat: '{img}' is a folder without frame images (.jpg, .png, .webp, .bmp), neither an image file nor a video"); }
+            }
             else if (!File.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
         }
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
