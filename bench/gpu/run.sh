@@ -97,6 +97,8 @@ step() {
         return 0
     fi
     local t0=$SECONDS
+    # `timeout` runs programs, not shell functions: a function (machine_info) runs in a child bash that has it
+    if declare -F "$1" >/dev/null; then set -- bash -c "$(declare -f); $*"; fi
     timeout --kill-after=30 "$limit" "$@" 2>&1 | tee "$LOGS/$name.log"
     local rc=${PIPESTATUS[0]}
     local status=ok
@@ -126,6 +128,7 @@ machine_info() {
     echo "chosen: MANTIS_CUDA_DRIVER=${MANTIS_CUDA_DRIVER:-} MANTIS_NVRTC_PATH=${MANTIS_NVRTC_PATH:-} MANTIS_CUBLASLT=${MANTIS_CUBLASLT:-} PYTHON=$PYTHON"
 }
 
+export SITE_DIRS PYTHON
 step machine 120 machine_info
 
 if have "$MANTIS"; then

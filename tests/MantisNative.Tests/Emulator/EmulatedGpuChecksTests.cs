@@ -49,25 +49,21 @@ public class EmulatedGpuChecksTests
             Assert.That(rows.Count(l => l.Contains(" op ")), Is.GreaterThan(40), "every op ran forward and backward");
             foreach (var part in new[] { "optim", "tiny-siglip-llama", "tiny-clip-llama", "attention" })
                 Assert.That(rows.Any(l => l.Contains(part)), Is.True, part);
-            var failed = rows.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal)).Where(l => !KnownGreedyDivergence(l)).ToList();
-            Assert.That(failed, Is.Empty, output);
+            Assert.That(rows.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal)), Is.Empty, output);
+            Assert.That(rc, Is.EqualTo(0), output);
             Assert.That(File.Exists(json), Is.True);
         }
         finally { if (File.Exists(json)) File.Delete(json); }
     }
 
-    /// <summary>
-    /// tiny-clip-llama's greedy ids differ from transformers' after two tokens on the bf16 device path (logits within
-    /// their 2e-2 bf16 bound, every op within its own bound, the same ids under every fiber order). Whether this is a
-    /// near-tie the bf16 model legitimately breaks the other way or a decode-path bug is open (reported to the lead);
-    /// it is excluded here by name only, and <see cref="TinyClipGreedyIdsMatchTransformers"/> keeps it visible.
-    /// </summary>
-    private static bool KnownGreedyDivergence(string row) => row.Contains("tiny-clip-llama") && row.Contains("generate");
-
-    [Test, Explicit("open finding: bf16 greedy divergence of tiny-clip-llama on the device path (see KnownGreedyDivergence)")]
-    public void TinyClipGreedyIdsMatchTransformers()
+    /// <summary>tiny-clip-llama's greedy step 2 is a tie at bf16 resolution (reference logits 2.3624 vs 2.3575): the
+    /// device may take either id, and gpu-check says so instead of failing (before GreedyIdsCheck it failed here).</summary>
+    [Test]
+    public void TinyClipGreedyTieIsReportedAsATie()
     {
-        var (_, output) = EmulatorHarness.Mantis(new[] { "gpu-check", "--small", "--no-timings", "--seed", "3", "--fixtures", EmulatorHarness.FixturesDir });
-        Assert.That(output, Does.Match(@"ok +fixture +tiny-clip-llama +generate"), output);
+        var (rc, output) = EmulatorHarness.Mantis(new[] { "gpu-check", "--small", "--no-timings", "--seed", "3", "--fixtures", EmulatorHarness.FixturesDir });
+        Assert.That(rc, Is.EqualTo(0), output);
+        Assert.That(output, Does.Match(@"ok +fixture +tiny-clip-llama +generate .*(ids equal|bf16 tie at step 2)"), output);
+        Assert.That(output, Does.Match(@"ok +fixture +tiny-siglip-llama +generate .*8 ids equal"), "no tie in the siglip fixture");
     }
 }

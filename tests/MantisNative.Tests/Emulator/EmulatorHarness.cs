@@ -29,7 +29,7 @@ public static class EmulatorHarness
     {
         var (lib, why) = Built.Value;
         if (lib is not null) return lib;
-        if (Environment.GetEnvironmentVariable("MANTIS_REQUIRE_EMULATOR") == "1") Assert.Fail($"the emulated device could not be built: {why}");
+        if (System.Environment.GetEnvironmentVariable("MANTIS_REQUIRE_EMULATOR") == "1") Assert.Fail($"the emulated device could not be built: {why}");
         Assert.Ignore($"the emulated device could not be built: {why}");
         return "";
     }
@@ -44,11 +44,18 @@ public static class EmulatorHarness
     }
 
     /// <summary>`mantis ARGS` on the emulated device with fiber order <paramref name="seed"/>; returns exit code and output.</summary>
-    public static (int Rc, string Out) Mantis(IEnumerable<string> args, int seed = 0, int timeoutSeconds = 600, Dictionary<string, string>? env = null)
+    public static (int Rc, string Out) Mantis(IEnumerable<string> args, int seed = 0, int timeoutSeconds = 600)
+    {
+        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
+        return Run("dotnet", new[] { dll }.Concat(args).ToArray(), Environment(seed), timeoutSeconds);
+    }
+
+    /// <summary>The variables that put a `mantis` process on the emulated device (and its kernel caches under build/emu).</summary>
+    public static Dictionary<string, string> Environment(int seed = 0)
     {
         var lib = Library();
         var cache = Path.Combine(Path.GetDirectoryName(lib)!, "cache");
-        var e = new Dictionary<string, string>
+        return new Dictionary<string, string>
         {
             ["MANTIS_DEVICE"] = "emulated",
             ["MANTIS_EMU_LIB"] = lib,
@@ -56,9 +63,6 @@ public static class EmulatorHarness
             ["MANTIS_EMU_CACHE"] = Path.Combine(cache, "objects"),
             ["MANTIS_KERNEL_CACHE"] = Path.Combine(cache, "modules"),
         };
-        if (env is not null) foreach (var (k, v) in env) e[k] = v;
-        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
-        return Run("dotnet", new[] { dll }.Concat(args).ToArray(), e, timeoutSeconds);
     }
 
     public static (int Rc, string Out) Run(string exe, string[] args, Dictionary<string, string> env, int timeoutSeconds)
