@@ -634,6 +634,11 @@ MANTIS_EXPORT CUresult cuLaunchKernel(void* fn, unsigned int gx, unsigned int gy
     }
     std::string detail;
     int r = emu::launch(f, mantis_uint3{ gx, gy, gz }, mantis_uint3{ bx, by, bz }, shared, params, detail);
+    if (r == LAUNCH_OUT_OF_RESOURCES)   // a resource limit refuses the launch; the context stays usable
+    {
+        std::fprintf(stderr, "mantis emulated device: %s\n", detail.c_str());
+        return r;
+    }
     if (r != 0)
     {
         set_sticky(r, detail);
