@@ -23,6 +23,17 @@ std::map<void*, Pref*>& prefs() { static std::map<void*, Pref*> m; return m; }
 
 size_t elem_size(int t) { return t == R32F ? 4 : 2; }
 
+// Destroys a descriptor of one of the tables; an unknown one is CUBLAS_STATUS_INVALID_VALUE.
+template <class T> int destroy(std::map<void*, T*>& table, void* handle)
+{
+    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
+    auto it = table.find(handle);
+    if (it == table.end()) return INVALID_VALUE;
+    delete it->second;
+    table.erase(it);
+    return OK;
+}
+
 template <class T> bool read_attr(const void* buf, size_t size, T& out)
 {
     if (!buf || size != sizeof(T)) return false;
@@ -148,15 +159,7 @@ MANTIS_EXPORT int cublasLtMatmulDescSetAttribute(void* desc, int attr, const voi
     return ok ? OK : INVALID_VALUE;
 }
 
-MANTIS_EXPORT int cublasLtMatmulDescDestroy(void* desc)
-{
-    LOCK;
-    auto it = descs().find(desc);
-    if (it == descs().end()) return INVALID_VALUE;
-    delete it->second;
-    descs().erase(it);
-    return OK;
-}
+MANTIS_EXPORT int cublasLtMatmulDescDestroy(void* desc) { return destroy(descs(), desc); }
 
 MANTIS_EXPORT int cublasLtMatrixLayoutCreate(void** layout, int type, uint64_t rows, uint64_t cols, int64_t ld)
 {
@@ -189,15 +192,7 @@ MANTIS_EXPORT int cublasLtMatrixLayoutSetAttribute(void* layout, int attr, const
     return ok ? OK : INVALID_VALUE;
 }
 
-MANTIS_EXPORT int cublasLtMatrixLayoutDestroy(void* layout)
-{
-    LOCK;
-    auto it = layouts().find(layout);
-    if (it == layouts().end()) return INVALID_VALUE;
-    delete it->second;
-    layouts().erase(it);
-    return OK;
-}
+MANTIS_EXPORT int cublasLtMatrixLayoutDestroy(void* layout) { return destroy(layouts(), layout); }
 
 MANTIS_EXPORT int cublasLtMatmulPreferenceCreate(void** pref)
 {
@@ -219,15 +214,7 @@ MANTIS_EXPORT int cublasLtMatmulPreferenceSetAttribute(void* pref, int attr, con
     return NOT_SUPPORTED;
 }
 
-MANTIS_EXPORT int cublasLtMatmulPreferenceDestroy(void* pref)
-{
-    LOCK;
-    auto it = prefs().find(pref);
-    if (it == prefs().end()) return INVALID_VALUE;
-    delete it->second;
-    prefs().erase(it);
-    return OK;
-}
+MANTIS_EXPORT int cublasLtMatmulPreferenceDestroy(void* pref) { return destroy(prefs(), pref); }
 
 struct HeuristicResult { uint64_t algo[8]; size_t workspace; int state; float waves; int reserved[4]; };
 

@@ -50,6 +50,16 @@ std::map<void*, Event*>& events() { static std::map<void*, Event*> m; return m; 
 std::map<void*, Stream*>& streams() { static std::map<void*, Stream*> m; return m; }
 std::map<void*, Function*>& functions() { static std::map<void*, Function*> m; return m; }
 
+// Deletes a stream or an event; an unknown handle is CUDA_ERROR_INVALID_HANDLE.
+template <class T> int destroy(std::map<void*, T*>& table, void* handle)
+{
+    auto it = table.find(handle);
+    if (it == table.end()) return INVALID_HANDLE;
+    delete it->second;
+    table.erase(it);
+    return OK;
+}
+
 bool valid_stream(void* s) { return s == nullptr || s == (void*)1 || s == (void*)2 || streams().count(s); }
 }   // namespace
 
@@ -409,11 +419,7 @@ MANTIS_EXPORT CUresult cuStreamCreate(void** s, unsigned int flags)
 MANTIS_EXPORT CUresult cuStreamDestroy_v2(void* s)
 {
     LOCK;
-    auto it = streams().find(s);
-    if (it == streams().end()) return INVALID_HANDLE;
-    delete it->second;
-    streams().erase(it);
-    return OK;
+    return destroy(streams(), s);
 }
 
 MANTIS_EXPORT CUresult cuStreamSynchronize(void* s)
@@ -442,11 +448,7 @@ MANTIS_EXPORT CUresult cuEventCreate(void** e, unsigned int flags)
 MANTIS_EXPORT CUresult cuEventDestroy_v2(void* e)
 {
     LOCK;
-    auto it = events().find(e);
-    if (it == events().end()) return INVALID_HANDLE;
-    delete it->second;
-    events().erase(it);
-    return OK;
+    return destroy(events(), e);
 }
 
 MANTIS_EXPORT CUresult cuEventRecord(void* e, void* s)

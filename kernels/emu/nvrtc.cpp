@@ -321,63 +321,44 @@ static Program* compiled(void* prog)
     return it == programs().end() ? nullptr : it->second;
 }
 
-MANTIS_EXPORT int nvrtcGetPTXSize(void* prog, size_t* size)
+// The shape of every nvrtcGet*: a known program and a non-null out pointer, then `read`.
+template <class T, class F> static int read_program(void* prog, T* out, F read)
 {
     std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
     Program* p = compiled(prog);
     if (!p) return INVALID_PROGRAM;
-    if (!size) return INVALID_INPUT;
-    *size = p->image.size() + 1;
+    if (!out) return INVALID_INPUT;
+    read(*p, out);
     return SUCCESS;
+}
+
+// PTX is text with its terminating NUL; the "CUBIN" is the same image without it.
+MANTIS_EXPORT int nvrtcGetPTXSize(void* prog, size_t* size)
+{
+    return read_program(prog, size, [](Program& p, size_t* n) { *n = p.image.size() + 1; });
 }
 
 MANTIS_EXPORT int nvrtcGetPTX(void* prog, char* out)
 {
-    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
-    Program* p = compiled(prog);
-    if (!p) return INVALID_PROGRAM;
-    if (!out) return INVALID_INPUT;
-    std::memcpy(out, p->image.data(), p->image.size());
-    out[p->image.size()] = 0;
-    return SUCCESS;
+    return read_program(prog, out, [](Program& p, char* o) { std::memcpy(o, p.image.data(), p.image.size()); o[p.image.size()] = 0; });
 }
 
 MANTIS_EXPORT int nvrtcGetCUBINSize(void* prog, size_t* size)
 {
-    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
-    Program* p = compiled(prog);
-    if (!p) return INVALID_PROGRAM;
-    if (!size) return INVALID_INPUT;
-    *size = p->image.size();
-    return SUCCESS;
+    return read_program(prog, size, [](Program& p, size_t* n) { *n = p.image.size(); });
 }
 
 MANTIS_EXPORT int nvrtcGetCUBIN(void* prog, char* out)
 {
-    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
-    Program* p = compiled(prog);
-    if (!p) return INVALID_PROGRAM;
-    if (!out) return INVALID_INPUT;
-    std::memcpy(out, p->image.data(), p->image.size());
-    return SUCCESS;
+    return read_program(prog, out, [](Program& p, char* o) { std::memcpy(o, p.image.data(), p.image.size()); });
 }
 
 MANTIS_EXPORT int nvrtcGetProgramLogSize(void* prog, size_t* size)
 {
-    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
-    Program* p = compiled(prog);
-    if (!p) return INVALID_PROGRAM;
-    if (!size) return INVALID_INPUT;
-    *size = p->log.size() + 1;
-    return SUCCESS;
+    return read_program(prog, size, [](Program& p, size_t* n) { *n = p.log.size() + 1; });
 }
 
 MANTIS_EXPORT int nvrtcGetProgramLog(void* prog, char* out)
 {
-    std::lock_guard<std::recursive_mutex> lock(emu::api_lock());
-    Program* p = compiled(prog);
-    if (!p) return INVALID_PROGRAM;
-    if (!out) return INVALID_INPUT;
-    std::memcpy(out, p->log.c_str(), p->log.size() + 1);
-    return SUCCESS;
+    return read_program(prog, out, [](Program& p, char* o) { std::memcpy(o, p.log.c_str(), p.log.size() + 1); });
 }

@@ -5,9 +5,11 @@
 // kernels/ and fails if one is missing from this file.
 //
 // Twins follow the PTX ISA exactly (rounding, NaN results). Warp-wide instructions (mma.sync, ldmatrix, the
-// later tensor-core ones) are written the same way, on top of mantis_emu_warp_exchange(): each lane publishes
-// its fragment registers, the warp meets, and each lane computes its outputs from the PTX ISA's lane <->
-// fragment-element mapping tables (for mma.m16n8k16: row = group_id (+8), col = thread_in_group * 2 (+1)).
+// later tensor-core ones) are written the same way: the twin runs on every lane, gathers the other lanes'
+// fragment registers with the warp collective (__shfl_sync, i.e. __mantis_api->warp_collective, which also checks
+// that the whole warp takes part), and computes its own outputs from the PTX ISA's lane <-> fragment-element
+// tables (for mma.m16n8k16 A: row = lane / 4 (+8), col = (lane % 4) * 2 (+1) (+8)). cp.async becomes a plain copy
+// (its wait a no-op), mbarrier a runtime barrier object like __syncthreads'; see README.md here.
 #pragma once
 
 namespace mantis_ptx

@@ -35,6 +35,8 @@ public class GpuRunScriptTests
         var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
         psi.Environment["SITE_ROOTS"] = _dir;   // the library search looks at the test's folder, not the whole disk
+        foreach (var v in new[] { "MANTIS_NVRTC_PATH", "MANTIS_CUBLASLT", "MANTIS_CUDA_DRIVER", "MANTIS_DEVICE" })
+            psi.Environment.Remove(v);          // set ones win over the search (build.ps1 test sets MANTIS_NVRTC_PATH)
         foreach (var (k, v) in env) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
