@@ -43,7 +43,7 @@ function Build-Emulator([bool]$required) {
         Write-Warning "$msg; its tests will be skipped"
         return
     }
-    & make -s -C (Join-Path $PSScriptRoot "kernels/emu") "OUT=$(Join-Path $PSScriptRoot 'build/emu')"
+    & make -s -j2 -C (Join-Path $PSScriptRoot "kernels/emu") "OUT=$(Join-Path $PSScriptRoot 'build/emu')"
     if ($LASTEXITCODE -ne 0) {
         if ($required) { throw "building the emulated GPU device failed (make exited $LASTEXITCODE)" }
         Write-Warning "building the emulated GPU device failed; its tests will fail or be skipped"

@@ -38,7 +38,7 @@ public static class EmulatorHarness
     {
         var root = RepoRoot();
         var outDir = Path.Combine(root, "build", "emu");
-        var (rc, output) = Run("make", new[] { "-s", "-C", Path.Combine(root, "kernels", "emu"), $"OUT={outDir}" }, new(), 600);
+        var (rc, output) = Run("make", new[] { "-s", "-j2", "-C", Path.Combine(root, "kernels", "emu"), $"OUT={outDir}" }, new(), 600);
         var lib = Path.Combine(outDir, "libmantis_emu.so");
         return rc == 0 && File.Exists(lib) ? (lib, null) : (null, $"make exited {rc}: {output.Trim()}");
     }
