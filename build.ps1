@@ -81,6 +81,11 @@ switch ($Target) {
             Copy-Item -Recurse (Join-Path "tests/MantisNative.Tests/fixtures" $f) (Join-Path $fixtures $f)
         }
         Copy-Item bench/gpu/run.sh, bench/gpu/llama_peer.py $out
+        # the emulated device beside the binary (when built): `MANTIS_DEVICE=emulated bash run.sh` rehearses the GPU run here
+        if (Test-Path build/emu/libmantis_emu.so) {
+            Copy-Item build/emu/libmantis_emu.so $out
+            Copy-Item -Recurse build/emu/include (Join-Path $out "include")
+        }
         # the GPU machine's copy may drop them again: run.sh restores them, this keeps a local run working
         if (-not $IsWindows) { & chmod +x (Join-Path $out "mantis") (Join-Path $out "run.sh") }
         $size = (Get-ChildItem -Recurse $out | Measure-Object -Sum Length).Sum / 1MB
