@@ -3,6 +3,7 @@
 // build/emu/emu_selftest and run by tests/.../Emulator/EmulatorContractTests; prints one line per check and exits
 // with the number of failures.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -63,6 +64,12 @@ extern "C" __global__ void collectives(unsigned* out)
     out[32 + t] = __shfl_down_sync(0xffffffffu, t, 3);
     out[64 + t] = __match_any_sync(0xffffffffu, t / 8);
     out[96 + t] = __shfl_xor_sync(0xffffffffu, t, t < 16 ? 5 : 8, 8);
+}
+extern "C" __global__ void reads_left_neighbour_without_barrier(float* p)
+{
+    __shared__ float s[64];
+    s[threadIdx.x] = (float)threadIdx.x;
+    p[threadIdx.x] = threadIdx.x > 0 ? s[threadIdx.x - 1] : 0.0f;   // missing __syncthreads
 }
 extern "C" __global__ void too_much_static(float* p) { __shared__ float s[13000]; s[threadIdx.x] = 1.0f; p[0] = s[0]; }
 )";
@@ -126,13 +133,14 @@ int main()
     expect("cuModuleLoadDataEx", cuModuleLoadDataEx(&mod, image.data(), 0, nullptr, nullptr), 0);
     expect("a real PTX text is refused -> INVALID_IMAGE", cuModuleLoadDataEx(&mod, "//\n.version 8.4\n", 0, nullptr, nullptr) == 200, 1);
     cuModuleLoadDataEx(&mod, image.data(), 0, nullptr, nullptr);
-    void *bounded, *rev, *rstat, *coll, *big, *none;
+    void *bounded, *rev, *rstat, *coll, *big, *none, *racy;
     expect("cuModuleGetFunction(missing) -> NOT_FOUND", cuModuleGetFunction(&none, mod, "nope"), 500);
     cuModuleGetFunction(&bounded, mod, "bounded");
     cuModuleGetFunction(&rev, mod, "reverse_dyn");
     cuModuleGetFunction(&rstat, mod, "read_static");
     cuModuleGetFunction(&coll, mod, "collectives");
     cuModuleGetFunction(&big, mod, "too_much_static");
+    cuModuleGetFunction(&racy, mod, "reads_left_neighbour_without_barrier");
     int maxThreads = 0;
     cuFuncGetAttribute(&maxThreads, 0, bounded);
     expect("__launch_bounds__ is the function's max threads", maxThreads, 128);
@@ -164,6 +172,15 @@ int main()
     expect("__shfl_xor_sync width 8 inside its segment", u[96 + 10], 10 ^ 5);
     expect("__shfl_xor_sync width 8 into a later segment keeps its value", u[96 + 20], 20);
     expect("__shfl_xor_sync width 8 may read an earlier segment (CUDA's rule)", u[96 + 28], 20);
+    {
+        // the fiber order decides what a racy read sees: forward hides this bug, reverse shows it
+        const char* seed = std::getenv("MANTIS_EMU_SEED");
+        const long order = seed ? std::atol(seed) : 0;
+        cuLaunchKernel(racy, 1, 1, 1, 64, 1, 1, 0, nullptr, args, nullptr);
+        cuMemcpyDtoHAsync_v2(f.data(), buf, 64 * 4, nullptr);
+        if (order == 0) expect("forward order: the racy read happens to see its neighbour's value", f[5] == 4.0f, 1);
+        if (order == 1) expect("reverse order: the racy read sees the NaN poison", f[5] != f[5], 1);
+    }
     expect("more than 48 KB static shared -> LAUNCH_OUT_OF_RESOURCES", cuLaunchKernel(big, 1, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr), 701);
     expect("a resource error does not poison the context", cuLaunchKernel(rstat, 1, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr), 0);
     unsigned long long freed;
