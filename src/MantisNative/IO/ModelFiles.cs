@@ -15,6 +15,7 @@ public static class ModelFiles
     public static LoadedModel Load(string folder)
     {
         if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
+        if (Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder)) return Quantization.QuantizedWeights.LoadModel(folder);
         var config = LlavaConfigFile.Load(folder);
         using var source = Checkpoint.OpenWithLegacyNames(folder);
         var weights = new CheckpointWeights(source);
