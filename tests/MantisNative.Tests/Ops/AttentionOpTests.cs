@@ -2,11 +2,14 @@ using MantisNative.Autograd;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 using NUnit.Framework;
+using MantisNative.Tests.Cpu;
 using static MantisNative.Tests.Ops.GradCheck;
 
 namespace MantisNative.Tests.Ops;
 
-public class AttentionOpTests
+/// <summary>Runs once per CPU kernel family (attention's score and value products go through the GEMM micro-kernels).</summary>
+[TestFixtureSource(typeof(CpuIsaCases), nameof(CpuIsaCases.Supported))]
+public class AttentionOpTests(CpuIsa isa) : ForcedIsaFixture(isa)
 {
     /// <summary>Naive softmax(QK^T * scale + mask) V in double.</summary>
     private static double[] Naive(double[] q, double[] k, double[] v, int B, int H, int Hkv, int T, int S, int D, bool causal, bool[]? valid)
