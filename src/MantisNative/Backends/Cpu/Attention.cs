@@ -94,7 +94,9 @@ public static unsafe class Attention
                             TensorPrimitives.Multiply(oi, corr, oi);
                             l[i] *= corr;
                         }
-                        l[i] += FastExp.ExpShiftedSum(row, mNew); // exp(-inf) = 0 for masked keys
+                        TensorPrimitives.Subtract(row, mNew, row);
+                        TensorPrimitives.Exp(row, row); // exp(-inf) = 0 for masked keys
+                        l[i] += TensorPrimitives.Sum(row);
                         m[i] = mNew;
                     }
                     Gemm.Sgemm(false, false, nq, D, nk, 1f, sc, nk, V + (long)k0 * D, D, 1f, O + (long)q0 * D, D);
@@ -172,7 +174,8 @@ public static unsafe class Attention
                     var row = new Span<float>(P + (long)i * nk, nk);
                     float Li = L[q0 + i];
                     if (float.IsNegativeInfinity(Li)) { row.Clear(); continue; }
-                    FastExp.ExpShiftedSum(row, Li);          // probabilities, 0 where masked
+                    TensorPrimitives.Subtract(row, Li, row);
+                    TensorPrimitives.Exp(row, row);          // probabilities, 0 where masked
                 }
                 // dP = dO V^T; dS = P * (dP - D_i) * scale
                 Gemm.Sgemm(false, true, nq, nk, D, 1f, dO + (long)q0 * D, D, V + (long)k0 * D, D, 0f, dP, nk);
