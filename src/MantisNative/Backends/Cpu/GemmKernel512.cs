@@ -31,9 +31,6 @@ internal static unsafe class GemmKernel512
         Vector512<float> c100 = default, c101 = default;
         Vector512<float> c110 = default, c111 = default;
         Vector512<float> a0, b0, b1;
-        // The C tile is read only after the k loop: start fetching its rows (two 64-byte lines each) now,
-        // so the misses overlap the FMAs instead of stalling the stores.
-        for (int i = 0; i < MR; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0(c + i * ldc + 16); }
         for (int p = 0; p < kc; p++)
         {
             b0 = Avx512F.LoadAlignedVector512(b);
