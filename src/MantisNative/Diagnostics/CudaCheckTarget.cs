@@ -82,7 +82,7 @@ public sealed class CudaCheckTarget : ICheckTarget
     {
         using var scope = new TensorScope();
         var hosts = weights.Select((w, i) => Tensor.FromArray(w, w.Length)).ToArray();
-        using var opt = new CudaAdamW();
+        using var opt = new Training.AdamW();
         opt.TakeMasters(hosts.Select((h, i) => ($"w{i}", h)), Device);
         var ps = hosts.Select(h => h.To(Device)).ToArray();
         foreach (var grads in gradsPerStep)
@@ -95,7 +95,7 @@ public sealed class CudaCheckTarget : ICheckTarget
             }
             opt.Update(ps.Select((p, i) => ($"w{i}", p, weightDecay)), lr);
         }
-        var result = ps.Select((_, i) => opt.State[$"w{i}"].Master.ToArray()).ToArray();
+        var result = ps.Select((_, i) => opt.Master($"w{i}")).ToArray();
         foreach (var p in ps) p.ZeroGrad();
         return result;
     }

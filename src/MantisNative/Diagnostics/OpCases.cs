@@ -1,4 +1,4 @@
-using MantisNative.Backends.Cpu;
+using MantisNative.Backends;
 using MantisNative.Tensors;
 using AOps = MantisNative.Autograd.Ops;
 
