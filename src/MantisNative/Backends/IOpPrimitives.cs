@@ -4,7 +4,7 @@ namespace MantisNative.Backends;
 
 /// <summary>
 /// The forward and backward primitives every device implements (the CPU engine and the CUDA backend). A primitive
-/// computes and returns new tensors on its inputs' device; it never records anything: <c>Autograd.Ops</c> checks
+/// computes and returns new tensors on its inputs' device; it never records anything: the op layer (Ops) checks
 /// shapes, runs the forward primitive, and records one backward closure that calls the same device's backward
 /// primitive. A new device means implementing this interface, nothing else. Inputs arrive validated (shapes agree,
 /// all on this device). A backward primitive returns one gradient per input; null where the caller did not ask for

@@ -2,7 +2,7 @@ namespace MantisNative.Backends.Cpu;
 
 /// <summary>
 /// Rotary position embedding, Llama convention (rotate_half: the first and second halves of each head
-/// pair up). The tables come from <c>Autograd.RopeTables</c>.
+/// pair up). The tables come from the op layer (RopeTables).
 /// </summary>
 internal static unsafe class Rope
 {

@@ -4,7 +4,7 @@ namespace MantisNative.Backends.Cuda;
 
 /// <summary>
 /// The op primitives on one CUDA device: each launches its kernels on the device's stream and returns new tensors.
-/// Nothing here records a backward: <c>Autograd.Ops</c> does, once for every device. Activations and weights are BF16
+/// Nothing here records a backward: the op layer (Ops) does, once for every device. Activations and weights are BF16
 /// (fp32 math inside the kernels); scalar losses, norms' statistics and leaf gradients are F32.
 /// </summary>
 internal sealed partial class CudaOps : IOpPrimitives
