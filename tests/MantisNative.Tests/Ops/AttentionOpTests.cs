@@ -47,7 +47,7 @@ public class AttentionOpTests
     [TestCase(false, false, 2, 2, 4, 6)]   // bidirectional, cross lengths
     [TestCase(true, true, 4, 1, 6, 6)]     // causal + GQA (4:1) + padding
     [TestCase(true, true, 2, 2, 3, 7)]     // queries are the last T of S (KV-cache decode step) + padding
-    [TestCase(false, true, 3, 1, 70, 70)]  // more keys than one 64-key block, bidirectional + padding
+    [TestCase(false, true, 3, 1, 70, 70)]  // more queries than one 64-query block (keys come 256 to a block), bidirectional + padding
     public void AttentionMatchesNaive(bool causal, bool padded, int H, int Hkv, int T, int S)
     {
         int B = 2, D = 8;

@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cpu;
 
 /// <summary>Scalar GELU forms (exact erf in double; the SIMD forms are in <see cref="VectorActivations"/>) and a parallel chunk loop.</summary>
-public static unsafe class Activations
+internal static unsafe class Activations
 {
     private const double SqrtTwoOverPi = 0.7978845608028654;
     private const double InvSqrt2 = 0.7071067811865476;

@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cuda;
 /// and process on first use (registered in <see cref="DeviceBackends"/>); every launch goes on the one compute
 /// stream, so kernels run in op order and only host copies synchronise.
 /// </summary>
-public sealed class CudaBackend : IComputeBackend, IDisposable
+internal sealed class CudaBackend : IComputeBackend, IDisposable
 {
     private CublasLtGemm? _gemm;
     private CudaOps? _ops;

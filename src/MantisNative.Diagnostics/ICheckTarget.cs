@@ -7,7 +7,7 @@ namespace MantisNative.Diagnostics;
 /// The side gpu-check tests against the CPU reference ops. On the GPU machine this is a CUDA device; in tests it
 /// is the CPU itself (optionally rounding to bf16 like a GPU would), so the checking logic runs anywhere.
 /// </summary>
-public interface ICheckTarget : IDisposable
+internal interface ICheckTarget : IDisposable
 {
     /// <summary>What runs the ops ("cuda:0 NVIDIA H100 ...", "cpu").</summary>
     string Description { get; }

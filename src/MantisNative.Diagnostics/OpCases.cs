@@ -8,7 +8,7 @@ namespace MantisNative.Diagnostics;
 /// Every op the models use, as checks. Ids, targets, masks and tables are drawn from <paramref name="rng"/>, so each
 /// run sees fresh data. Small shapes keep the CPU-on-both-sides test fast; large ones give meaningful timings.
 /// </summary>
-public static class OpCases
+internal static class OpCases
 {
     public static IReadOnlyList<OpCase> Create(Random rng, bool large)
     {

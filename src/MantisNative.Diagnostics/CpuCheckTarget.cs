@@ -10,7 +10,7 @@ namespace MantisNative.Diagnostics;
 /// rounded to bf16 and so is every non-fp32 result read back (so the bf16 tolerance class is exercised). Used by
 /// tests (gpu-check with the CPU on both sides) and by `mantis gpu-check --target cpu|cpu-bf16`.
 /// </summary>
-public sealed class CpuCheckTarget : ICheckTarget
+internal sealed class CpuCheckTarget : ICheckTarget
 {
     private readonly bool _bf16;
 

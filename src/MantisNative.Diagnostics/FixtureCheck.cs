@@ -10,7 +10,7 @@ namespace MantisNative.Diagnostics;
 /// gradients, and greedy generation against expected.safetensors. bf16 targets: logits and loss within 2e-2
 /// relative, gradients within 5e-2 (a bf16 backward through every layer), generated ids equal.
 /// </summary>
-public static class FixtureCheck
+internal static class FixtureCheck
 {
     public const double Bf16Logits = 2e-2, Bf16Grads = 5e-2, Fp32Logits = 1e-5, Fp32Grads = 1e-4;
 

@@ -1,10 +1,12 @@
 using MantisNative.Interop;
 using MantisNative.Tensors;
 
-namespace MantisNative.Backends.Cuda.Checks;
+using MantisNative.Backends.Cuda;
+
+namespace MantisNative.Diagnostics.Kernels;
 
 // Buffers, casts and the elementwise families. Inputs are fresh random values, outputs poisoned first, references in double.
-public sealed partial class KernelChecks
+internal sealed partial class KernelChecks
 {
     private void BuffersRoundTrip()
     {

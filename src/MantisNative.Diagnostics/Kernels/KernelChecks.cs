@@ -1,10 +1,12 @@
 using MantisNative.Interop;
 using MantisNative.Tensors;
 
-namespace MantisNative.Backends.Cuda.Checks;
+using MantisNative.Backends.Cuda;
+
+namespace MantisNative.Diagnostics.Kernels;
 
 /// <summary>One comparison: relative L2 error of a kernel output against its reference, and the bound it must meet.</summary>
-public sealed record KernelCheckResult(string Name, double RelativeL2, double Tolerance, bool Passed, string? Note = null)
+internal sealed record KernelCheckResult(string Name, double RelativeL2, double Tolerance, bool Passed, string? Note = null)
 {
     public bool Skipped => Note is not null && double.IsNaN(RelativeL2) && Passed;
 
@@ -19,7 +21,7 @@ public sealed record KernelCheckResult(string Name, double RelativeL2, double To
 /// its outputs poisoned (NaN) first, and is compared with a double-precision CPU reference (bf16 outputs within
 /// 1e-2 relative L2, fp32 paths within 1e-5 to 1e-4).
 /// </summary>
-public sealed partial class KernelChecks
+internal sealed partial class KernelChecks
 {
     private const uint NaN32 = 0x7FC00000u;
     private const uint NaNBf16Pair = 0x7FC07FC0u;

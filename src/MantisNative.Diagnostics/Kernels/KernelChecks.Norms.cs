@@ -1,9 +1,11 @@
 using MantisNative.Interop;
 
-namespace MantisNative.Backends.Cuda.Checks;
+using MantisNative.Backends.Cuda;
+
+namespace MantisNative.Diagnostics.Kernels;
 
 // RMSNorm, LayerNorm and rotary embedding. Inputs are fresh random values, outputs poisoned first, references in double.
-public sealed partial class KernelChecks
+internal sealed partial class KernelChecks
 {
     private void RmsNormForwardAndBackward()
     {

@@ -1,9 +1,11 @@
 using MantisNative.Interop;
 
-namespace MantisNative.Backends.Cuda.Checks;
+using MantisNative.Backends.Cuda;
+
+namespace MantisNative.Diagnostics.Kernels;
 
 // Flash-style attention forward and backward against the naive softmax(QK^T)V and its gradients. Inputs are fresh random values, outputs poisoned first, references in double.
-public sealed partial class KernelChecks
+internal sealed partial class KernelChecks
 {
     private void AttentionForwardAndBackward(int d, bool causal, int sq, int sk)
     {

@@ -4,7 +4,7 @@ using MantisNative.Training;
 namespace MantisNative.Diagnostics;
 
 /// <summary>The CPU AdamW (Training.AdamW) over plain arrays: the reference for the device optimizer check.</summary>
-public static class HostAdamW
+internal static class HostAdamW
 {
     public static float[][] Steps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay)
     {

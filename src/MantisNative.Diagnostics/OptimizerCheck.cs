@@ -1,7 +1,7 @@
 namespace MantisNative.Diagnostics;
 
 /// <summary>Three AdamW steps with weight decay on the target against the CPU AdamW: fp32 master weights, 1e-5.</summary>
-public static class OptimizerCheck
+internal static class OptimizerCheck
 {
     public static IReadOnlyList<CheckRow> Run(ICheckTarget target, Random rng)
     {

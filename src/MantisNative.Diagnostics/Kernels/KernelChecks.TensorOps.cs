@@ -1,9 +1,11 @@
 using MantisNative.Tensors;
 
-namespace MantisNative.Backends.Cuda.Checks;
+using MantisNative.Backends.Cuda;
+
+namespace MantisNative.Diagnostics.Kernels;
 
 // kernels/tensor_ops.cu: permute, block copies, accumulation in every dtype mix, fp32 scale, sums, SiLU.
-public sealed partial class KernelChecks
+internal sealed partial class KernelChecks
 {
     private void TensorOpsMoveAndReduce()
     {

@@ -1,7 +1,7 @@
 namespace MantisNative.Diagnostics;
 
 /// <summary>What a gpu-check run does.</summary>
-public sealed record GpuCheckOptions
+internal sealed record GpuCheckOptions
 {
     public int Seed { get; init; } = Environment.TickCount & 0x7fffffff;
     public bool LargeShapes { get; init; } = true;
@@ -21,7 +21,7 @@ public sealed record GpuCheckOptions
 /// bandwidth and GEMM rate measured in the same run. Progress goes to <c>log</c> as it happens; the table is
 /// written last by <see cref="GpuCheckTable"/>.
 /// </summary>
-public static class GpuCheck
+internal static class GpuCheck
 {
     public static GpuCheckReport Run(ICheckTarget target, GpuCheckOptions options, TextWriter log)
     {

@@ -5,7 +5,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Diagnostics;
 
 /// <summary>A CUDA device as the side under test: bf16 tensors, NaN-poisoned allocations, CUDA-event timings.</summary>
-public sealed class CudaCheckTarget : ICheckTarget
+internal sealed class CudaCheckTarget : ICheckTarget
 {
     private readonly CudaBackend _be;
 

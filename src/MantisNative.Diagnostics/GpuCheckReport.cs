@@ -1,10 +1,10 @@
 namespace MantisNative.Diagnostics;
 
 /// <summary>One comparison of a target result with the CPU reference.</summary>
-public sealed record CheckRow(string Section, string Name, string Phase, double RelativeL2, double MaxAbs, double Tolerance, bool Passed, string? Note = null);
+internal sealed record CheckRow(string Section, string Name, string Phase, double RelativeL2, double MaxAbs, double Tolerance, bool Passed, string? Note = null);
 
 /// <summary>One timing: median milliseconds and what they achieve.</summary>
-public sealed record TimingRow(string Name, double Ms, long Bytes, long Flops)
+internal sealed record TimingRow(string Name, double Ms, long Bytes, long Flops)
 {
     /// <summary>Median milliseconds of forward plus backward (NaN when the op was not timed with its backward).</summary>
     public double FwdBwdMs { get; init; } = double.NaN;
@@ -14,7 +14,7 @@ public sealed record TimingRow(string Name, double Ms, long Bytes, long Flops)
 }
 
 /// <summary>Everything one gpu-check run measured.</summary>
-public sealed class GpuCheckReport
+internal sealed class GpuCheckReport
 {
     public string Target { get; init; } = "";
     public int Seed { get; init; }

@@ -4,7 +4,7 @@ using System.Text;
 namespace MantisNative.Diagnostics;
 
 /// <summary>The compact table gpu-check prints last: one line per op (worst of forward and backward) and per fixture check.</summary>
-public static class GpuCheckTable
+internal static class GpuCheckTable
 {
     private static string E(double v) => double.IsNaN(v) ? "-" : double.IsPositiveInfinity(v) ? "inf" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
     private static string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);

@@ -1,5 +1,5 @@
 using MantisNative.Autograd;
-using MantisNative.Backends.Cuda.Checks;
+using MantisNative.Diagnostics.Kernels;
 using MantisNative.Tensors;
 
 namespace MantisNative.Diagnostics;
@@ -9,7 +9,7 @@ namespace MantisNative.Diagnostics;
 /// target memory poisoned while the op runs, forward outputs and every input gradient compared (relative L2 and
 /// max error) against the class tolerance: bf16 1e-2, fp32 1e-5.
 /// </summary>
-public sealed class OpCheckRunner
+internal sealed class OpCheckRunner
 {
     public const double Bf16Tolerance = 1e-2;
     public const double Fp32Tolerance = 1e-5;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace MantisNative.Diagnostics;
 
 /// <summary>Every number of a gpu-check run as JSON (Utf8JsonWriter: no reflection, safe in the trimmed binary).</summary>
-public static class GpuCheckJson
+internal static class GpuCheckJson
 {
     public static void Write(GpuCheckReport report, Stream stream)
     {
