@@ -12,10 +12,18 @@ public static class TrainCommand
 {
     public const string Help = "instruction-tune a model (no arguments: the built-in tiny default run)";
 
+    /// <summary>The flags every other command uses, as aliases of the Hugging Face Trainer names train documents.</summary>
+    private static readonly Dictionary<string, string> ShortNames = new()
+    {
+        ["model"] = "model_path",
+        ["data"] = "train_data",
+        ["output"] = "output_dir",
+    };
+
     public static int Run(string[] argv)
     {
         var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
-        var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
+        var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" }, ShortNames);
         if (a.Positional.Count > 0) throw new MantisException($"mantis train: unexpected argument '{a.Positional[0]}' (settings are given as --name value)");
         var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
         foreach (var key in TrainingConfig.Keys)
