@@ -114,14 +114,14 @@ static __device__ __forceinline__ void attention_forward_impl(
     {
         const int qi = q0 + warp * ATT_ROWS + r;
         if (qi >= seq_q) continue;
-        const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+        const float inv = l[r] != 0.0f ? 1.0f / l[r] : 0.0f;
 #pragma unroll
         for (int e = 0; e < DL; e++)
         {
             const int d = lane + 32 * e;
             if (d < D) o[(((i64)b * seq_q + qi) * heads + h) * D + d] = f32_to_bf16(acc[r][e] * inv);
         }
-        if (lane == 0) lse[((i64)b * heads + h) * seq_q + qi] = l[r] > 0.0f ? m[r] + logf(l[r]) : -MANTIS_INF;
+        if (lane == 0) lse[((i64)b * heads + h) * seq_q + qi] = l[r] != 0.0f ? m[r] + logf(l[r]) : -MANTIS_INF;
     }
 }
 

@@ -14,7 +14,7 @@ public static class ChatCommand
 
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("chat", argv, new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names), new[] { "help" });
+        var a = new CliArgs("chat", argv, new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names), new[] { "help", "allow-unused-weights" });
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis chat --model DIR [--image FILE]... [--max-new-tokens 256] [--temperature 0] [--top-p 1] [--seed 0]");
@@ -27,11 +27,14 @@ public static class ChatCommand
         var generation = GenerationArgs.Read(a, 256);
         var images = a.GetAll("image");
         foreach (var img in images)
+        {
+            if (Directory.Exists(img)) throw new MantisException($"mantis chat: '{img}' is a folder, not an image file");
             if (!File.Exists(img)) throw new MantisException($"mantis chat: image file '{img}' not found");
+        }
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
         if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");
 
-        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation });
+        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation, Load = LoadOptions.From(a) });
         var chat = pipeline.StartChat(images);
         if (question is not null)
         {

@@ -11,10 +11,10 @@ public static class CheckDataCommand
 
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("check-data", argv, new[] { "image-root", "image-check", "examples" }, new[] { "strict", "allow-open", "help" });
+        var a = new CliArgs("check-data", argv, new[] { "image-root", "image-check", "examples" }, new[] { "strict", "allow-open", "allow-external-image-paths", "help" });
         if (a.Flag("help") || a.Positional.Count == 0)
         {
-            Console.WriteLine("usage: mantis check-data PATH... [--strict] [--image-root DIR] [--image-check none|exists|header|decode] [--allow-open] [--examples N]");
+            Console.WriteLine("usage: mantis check-data PATH... [--strict] [--image-root DIR] [--image-check none|exists|header|decode] [--allow-open] [--allow-external-image-paths] [--examples N]");
             return a.Flag("help") ? 0 : 2;
         }
         var check = a.Get("image-check") switch
@@ -33,6 +33,7 @@ public static class CheckDataCommand
             ImageRoot = root is null ? null : Path.GetFullPath(root),
             ImageCheck = check,
             RequireFinalAssistant = !a.Flag("allow-open"),
+            AllowExternalImagePaths = a.Flag("allow-external-image-paths"),
         };
         var report = new RecordReport(a.GetInt("examples", 5));
         var sw = Stopwatch.StartNew();

@@ -17,6 +17,9 @@ public static class CliApp
         ("eval", EvalCommand.Help, EvalCommand.Run),
         ("chat", ChatCommand.Help, ChatCommand.Run),
         ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
+        ("make-checkpoint", MakeCheckpointCommand.Help, MakeCheckpointCommand.Run),
+        ("quantize", QuantizeCommand.Help, QuantizeCommand.Run),
+        ("merge", MergeCommand.Help, MergeCommand.Run),
     };
 
     public static int Run(string[] args)

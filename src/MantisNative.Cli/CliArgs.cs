@@ -61,7 +61,10 @@ public sealed class CliArgs
         var s = Get(name);
         if (s is null) return fallback;
         return int.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v)
-            ? v : throw new MantisException($"mantis {Command}: --{name} expects an integer, got '{s}'");
+            ? v
+            : double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Floor(d) == d && Math.Abs(d) > int.MaxValue
+                ? throw new MantisException($"mantis {Command}: --{name} {s} is out of range (at most {int.MaxValue})")
+                : throw new MantisException($"mantis {Command}: --{name} expects an integer, got '{s}'");
     }
 
     public double GetDouble(string name, double fallback)

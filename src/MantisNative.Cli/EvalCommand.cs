@@ -17,7 +17,7 @@ public static class EvalCommand
 
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("eval", argv, new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }, new[] { "help" });
+        var a = new CliArgs("eval", argv, new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }, new[] { "help", "allow-unused-weights" });
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis eval --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE.jsonl]");
@@ -43,7 +43,7 @@ public static class EvalCommand
         if (readReport.Skipped > 0) Console.Error.Write(readReport.ToTable());
         if (records.Count == 0) throw new MantisException($"mantis eval: {recordsPath} holds no usable records");
 
-        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"));
+        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"), LoadOptions.From(a));
         int step = Math.Max(1, records.Count / 10);
         var report = Evaluator.Run(bundle, records, new EvalOptions
         {

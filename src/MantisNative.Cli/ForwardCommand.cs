@@ -16,7 +16,7 @@ public static class ForwardCommand
 {
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output", "device" }, new[] { "grads", "train-vision" });
+        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output", "device" }, new[] { "grads", "train-vision", "allow-unused-weights" });
         string modelDir = a.Require("model"), inputs = a.Require("inputs"), output = a.Require("output");
         if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
         OutputPath.EnsureWritable(output);
@@ -25,7 +25,7 @@ public static class ForwardCommand
         if (a.Get("device") is "auto")
             Console.Error.WriteLine(device.IsCpu ? $"device: cpu (auto: {probe.UnavailableReason?.Split('\n')[0]})" : $"device: {device}");
 
-        using var loaded = ModelFiles.Load(modelDir);
+        using var loaded = ModelFiles.Load(modelDir, LoadOptions.From(a));
         var model = loaded.Model;
         if (device.IsCuda)
         {

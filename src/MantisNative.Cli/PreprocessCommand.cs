@@ -26,6 +26,7 @@ public static class PreprocessCommand
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in a.Positional)
         {
+            if (Directory.Exists(path)) throw new MantisException($"mantis preprocess: '{path}' is a folder, not an image file");
             if (!File.Exists(path)) throw new MantisException($"mantis preprocess: image file '{path}' not found");
             var name = Path.GetFileName(path);
             if (names.TryGetValue(name, out var other))
@@ -67,7 +68,8 @@ public static class PreprocessCommand
         }
         if (kind is null) throw new MantisException("mantis preprocess: give --processor siglip|clip or --config FILE");
         int size = a.GetInt("size", kind == ImageProcessorKind.Siglip ? 384 : 336);
-        if (size < 1) throw new MantisException($"mantis preprocess: --size must be positive, got {size}");
+        if (size < 1 || size > Data.Images.ImageResizeSize.MaxSide)
+            throw new MantisException($"mantis preprocess: --size {size} is out of range (1..{Data.Images.ImageResizeSize.MaxSide})");
         return ImageProcessor.ForVisionConfig(kind.Value, size);
     }
 }

@@ -22,14 +22,9 @@ public static class TrainCommand
 
     public static int Run(string[] argv)
     {
-        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
-        var a = new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" }, ShortNames);
+        var a = Args(argv);
         if (a.Positional.Count > 0) throw new MantisException($"mantis train: unexpected argument '{a.Positional[0]}' (settings are given as --name value)");
-        var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
-        foreach (var key in TrainingConfig.Keys)
-            foreach (var form in new[] { key, key.Replace('_', '-') })
-                if (a.Get(form) is { } v) cfg = cfg.With(key, v, "command line");
-        cfg.Validate();
+        var cfg = ConfigFrom(a);
         OutputPath.EnsureWritable(Path.Combine(cfg.OutputDir, "metrics.jsonl"));
 
         using var cancel = new CancellationTokenSource();
@@ -41,5 +36,30 @@ public static class TrainCommand
             return TrainRun.Execute(cfg, a.Get("resume"), evaluate: !a.Flag("no-eval"), plain: a.Flag("plain") || Console.IsOutputRedirected, cancel.Token);
         }
         finally { Console.CancelKeyPress -= onCtrlC; }
+    }
+
+    public static CliArgs Args(string[] argv)
+    {
+        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
+        return new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" }, ShortNames);
+    }
+
+    /// <summary>The run's settings: the config file (or the built-in default), then each --flag over it, validated.</summary>
+    public static TrainingConfig ConfigFrom(CliArgs a)
+    {
+        var cfg = a.Get("config") is { } file ? TrainingConfig.Load(file) : TrainingDefaults.BuiltIn();
+        bool epochsGiven = false, maxStepsGiven = false;
+        foreach (var key in TrainingConfig.Keys)
+            foreach (var form in new[] { key, key.Replace('_', '-') })
+                if (a.Get(form) is { } v)
+                {
+                    cfg = cfg.With(key, v, "command line");
+                    epochsGiven |= key == "num_train_epochs";
+                    maxStepsGiven |= key == "max_steps";
+                }
+        // --num_train_epochs alone means epochs: the built-in (or config file's) max_steps would otherwise win
+        if (epochsGiven && !maxStepsGiven) cfg = cfg with { MaxSteps = -1 };
+        cfg.Validate();
+        return cfg;
     }
 }

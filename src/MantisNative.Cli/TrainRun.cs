@@ -20,6 +20,7 @@ public static class TrainRun
         using var job = TrainingJob.Create(cfg, resume);
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
+        foreach (var t in job.RemovedTemporaries) Console.WriteLine($"· removed {t}, left by an interrupted write");
         Directory.CreateDirectory(cfg.OutputDir);
         Evaluation.EvalReport? before = null;
         if (evaluate && job.EvalData is not null && resume is null)
@@ -29,7 +30,9 @@ public static class TrainRun
             Console.WriteLine($"· untrained: {100 * before!.Overall.Accuracy:F1} % overall ({before.Seconds:F0} s)");
         }
         // a resumed run continues its metrics; a fresh run in the same folder starts them anew
-        using var metrics = new StreamWriter(Path.Combine(cfg.OutputDir, "metrics.jsonl"), append: resume is not null);
+        var metricsPath = Path.Combine(cfg.OutputDir, MetricsFile.FileName);
+        if (resume is not null) MetricsFile.TrimAfterStep(metricsPath, job.Trainer.State.Step); // replayed steps are logged once
+        using var metrics = new StreamWriter(metricsPath, append: resume is not null);
         job.Trainer.Logged += log =>
         {
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -55,6 +58,11 @@ public static class TrainRun
                     };
                     outcome = job.Run(cancel);
                 });
+        }
+        if (outcome == TrainingOutcome.Cancelled && job.Trainer.StepsThisRun == 0)
+        {
+            Console.WriteLine($"stopped before the first step: nothing trained, nothing saved");
+            return 130;
         }
         var curve = Path.Combine(cfg.OutputDir, "loss_curve.png");
         LossCurvePlot.Save(job.Trainer.State.Losses, curve, $"training loss ({job.Trainer.State.Step} steps)");

@@ -21,6 +21,8 @@ public sealed class CheckpointWeights : IWeightProvider
             throw new MantisException($"{_source.Location}: the model needs tensor '{name}' {new Shape(shape)}, which the checkpoint does not have");
         if (info.Rank != shape.Length || !info.ShapeSpan.ToArray().Select(d => (int)d).SequenceEqual(shape))
             throw new MantisException($"{_source.Location}: tensor '{name}' has shape {info.ShapeString}, the config implies {new Shape(shape)}");
+        if (!info.DType.IsFloatingPoint())
+            throw new MantisException($"{_source.Location}: tensor '{name}' is stored as {info.DType}; weights must be a float type (F32, BF16, F16), not integers or booleans");
         _taken.Add(CheckpointNames.ToLegacy(name));
         var t = Tensor.Zeros(new Shape(shape));
         _source.ReadAsFloat32(name, t.Span);

@@ -12,13 +12,7 @@ public static class LlavaConfigFile
     public static LlavaConfig Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, LlavaConfig.FileName);
-        if (!File.Exists(path)) throw new MantisException($"{path}: config file not found");
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MantisException($"{path}: cannot read config: {e.Message}", e);
-        }
+        var bytes = InputFile.ReadAllBytes(path, "config");
         return LlavaConfig.Parse(bytes, path);
     }
 

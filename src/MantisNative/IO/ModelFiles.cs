@@ -12,19 +12,39 @@ public sealed record PassthroughTensor(string Name, DType DType, long[] Shape, b
 public static class ModelFiles
 {
     /// <summary>Loads config.json and the weights (single file or sharded) of <paramref name="folder"/>.</summary>
-    public static LoadedModel Load(string folder)
+    public static LoadedModel Load(string folder, ModelLoadOptions? options = null)
     {
+        options ??= ModelLoadOptions.Default;
         if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
+        if (Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder)) return Quantization.QuantizedWeights.LoadModel(folder);
         var config = LlavaConfigFile.Load(folder);
+        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), Path.Combine(folder, LlavaConfig.FileName));
         using var source = Checkpoint.OpenWithLegacyNames(folder);
         var weights = new CheckpointWeights(source);
         var model = new MantisModel(config, weights, weights.DTypeOf);
+        try { CheckUnused(weights.Unused.ToList(), source.Location, options); }
+        catch { model.Dispose(); throw; }
         var extras = weights.Unused.Select(n =>
         {
             var info = source.GetInfo(n);
             return new PassthroughTensor(CheckpointNames.ToLegacy(n), info.DType, info.Shape, source.GetBytes(n).ToArray());
         }).ToList();
         return new LoadedModel(model, extras, folder);
+    }
+
+    /// <summary>
+    /// A checkpoint tensor no module took means the file and the config describe different models (extra or
+    /// renamed layers, a lowered num_hidden_layers): an error unless the caller opted in, then a warning.
+    /// </summary>
+    private static void CheckUnused(List<string> unused, string location, ModelLoadOptions options)
+    {
+        var surprising = unused.Where(n => !ModelLoadOptions.IsKnownUnused(CheckpointNames.ToLegacy(n))).ToList();
+        if (surprising.Count == 0) return;
+        string list = string.Join(", ", surprising.Take(5)) + (surprising.Count > 5 ? $" and {surprising.Count - 5} more" : "");
+        string what = $"{location}: {surprising.Count} tensor(s) that the model described by config.json does not use: {list}";
+        if (!options.AllowUnusedWeights)
+            throw new MantisException(what + " (the config and the weights disagree; --allow-unused-weights loads anyway with a warning)");
+        options.Warn?.Invoke("warning: " + what + " (kept and saved back unchanged)");
     }
 
     /// <summary>

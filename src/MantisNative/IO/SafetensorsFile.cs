@@ -28,8 +28,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     /// <summary>Opens and validates <paramref name="path"/>; a bad file gives a <see cref="MantisException"/> naming it.</summary>
     public static SafetensorsFile Open(string path)
     {
-        if (!File.Exists(path))
-            throw new MantisException($"{path}: safetensors file not found");
+        InputFile.EnsureRegular(path, "safetensors");
         if (!BitConverter.IsLittleEndian)
             throw new MantisException($"{path}: safetensors data is little-endian and this machine is not");
         FileStream? fs = null;

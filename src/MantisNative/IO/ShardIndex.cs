@@ -27,17 +27,12 @@ public sealed class ShardIndex
 
     public static ShardIndex Load(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MantisException($"{path}: cannot read checkpoint index: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return Parse(InputFile.ReadAllBytes(path, "checkpoint index"), path);
     }
 
     public static ShardIndex Parse(ReadOnlySpan<byte> json, string path)
     {
+        Utf8Input.EnsureValid(json, path, "checkpoint index");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(WithoutBom(json).ToArray()); }
         catch (JsonException e) { throw new MantisException($"{path}: checkpoint index is not valid JSON: {e.Message}"); }

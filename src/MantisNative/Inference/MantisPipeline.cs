@@ -33,7 +33,7 @@ public sealed class MantisPipeline : IDisposable
     public static MantisPipeline Load(string folder, MantisPipelineOptions? options = null)
     {
         options ??= new MantisPipelineOptions();
-        var bundle = ModelBundle.Load(folder, options.SystemPrompt);
+        var bundle = ModelBundle.Load(folder, options.SystemPrompt, options.Load);
         // on a GPU the weights move once here; Generator copies each call's pixels there and reads logits back
         try
         {

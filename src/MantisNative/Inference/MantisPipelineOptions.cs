@@ -11,4 +11,7 @@ public sealed record MantisPipelineOptions
 
     /// <summary>Decoding used when a call passes no options (default: greedy, up to 256 new tokens).</summary>
     public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 256 };
+
+    /// <summary>How strictly the weights must match config.json (null: unused tensors are an error).</summary>
+    public IO.ModelLoadOptions? Load { get; init; }
 }

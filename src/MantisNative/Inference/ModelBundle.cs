@@ -48,7 +48,8 @@ public sealed partial class ModelBundle : IDisposable
     /// wrong folder fails at once; every problem is a <see cref="MantisException"/> naming the file.
     /// </summary>
     /// <param name="systemPrompt">overrides chat_config.json's system prompt when not null ("" = none)</param>
-    public static ModelBundle Load(string folder, string? systemPrompt = null)
+    /// <param name="load">how strictly the weights must match config.json (default: unused tensors are an error)</param>
+    public static ModelBundle Load(string folder, string? systemPrompt = null, ModelLoadOptions? load = null)
     {
         if (string.IsNullOrWhiteSpace(folder)) throw new MantisException("model folder: empty path");
         if (!Directory.Exists(folder))
@@ -65,7 +66,7 @@ public sealed partial class ModelBundle : IDisposable
         var images = File.Exists(preprocessor) ? ImageProcessor.FromConfig(preprocessor) : DefaultImageProcessor(config);
         var stops = StopIdsOf(tokenizer, config);
 
-        var loaded = ModelFiles.Load(folder);
+        var loaded = ModelFiles.Load(folder, load);
         return new ModelBundle(Path.GetFullPath(folder), loaded.Model, loaded, tokenizer, chat, images, stops);
     }
 

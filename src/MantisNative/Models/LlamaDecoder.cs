@@ -56,9 +56,13 @@ public sealed class LlamaLayer
         var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal: true, keyValid)));
         x = Ops.Add(x, a);
         h = _postNorm.Forward(x);
-        var m = _down.Forward(Ops.SwiGlu(_gate.Forward(h), _up.Forward(h)));
+        var m = _down.Forward(GatedActivation(_gate.Forward(h), _up.Forward(h)));
         return Ops.Add(x, m);
     }
+
+    // act(gate) * up with the config's hidden_act: the fused SwiGLU for silu (Llama), the named activation otherwise.
+    private Tensor GatedActivation(Tensor gate, Tensor up) =>
+        _c.HiddenAct == Activation.Silu ? Ops.SwiGlu(gate, up) : Ops.Mul(Ops.Activate(_c.HiddenAct, gate), up);
 }
 
 /// <summary>The Llama language model: embed_tokens, layers, final norm, lm_head (or tied to the embeddings).</summary>

@@ -23,6 +23,8 @@ public sealed class MantisModel : IDisposable
     public MantisModel(LlavaConfig config, IWeightProvider weights, Func<string, DType>? saveDtype = null)
     {
         Config = config;
+        // refuse a config that cannot fit before allocating any of it (a huge layer count dies with "Out of memory." otherwise)
+        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), "model config");
         Parameters = new ParameterStore(weights, saveDtype ?? (_ => DType.F32));
         Parameters.CurrentPart = ModelPart.Vision;
         Vision = VisionTower.Create(Parameters, config.Vision);
@@ -74,6 +76,8 @@ public sealed class MantisModel : IDisposable
     public MantisOutput Forward(int[] inputIds, int batch, Tensor? pixels, int[]? labels = null, bool[]? attentionMask = null)
     {
         int images = pixels?.Dim(0) ?? 0;
+        if (Device.IsCpu)
+            ActivationMemoryPlan.EnsureFits(Config, batch, batch == 0 ? 0 : inputIds.Length / batch, images, Tape.IsRecording, MemoryBudget.AvailableHostBytes());
         var layout = ImageTokenLayout.Build(inputIds, batch, labels, attentionMask, Config.ImageTokenIndex, images,
             Config.ImageTokensPerImage, Config.Text.PadTokenId ?? Config.PadTokenId ?? 0);
         var features = pixels is null ? null : ImageFeatures(pixels);

@@ -15,6 +15,9 @@ public static class DTypeInfo
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
+    /// <summary>True for the float types a weight may be stored in.</summary>
+    public static bool IsFloatingPoint(this DType t) => t is DType.F32 or DType.BF16 or DType.F16;
+
     /// <summary>The safetensors spelling of the type.</summary>
     public static string SafetensorsName(this DType t) => t switch
     {

@@ -25,8 +25,10 @@ public static class CheckpointWriter
             if (Directory.Exists(full)) Directory.Delete(full, true);
             Directory.Move(tmp, full);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MantisException)
         {
+            StaleTemporaries.TryDelete(tmp); // a full disk must not leave half a checkpoint behind
+            if (e is MantisException) throw;
             throw new MantisException($"cannot write checkpoint {full}: {e.Message}");
         }
     }

@@ -33,6 +33,9 @@ public sealed class Trainer
     /// <summary>Runs an evaluation at eval_steps.</summary>
     public Action<int>? Evaluate { get; set; }
 
+    /// <summary>Steps taken by the last <see cref="Run"/> (0 when it was cancelled before its first step).</summary>
+    public int StepsThisRun { get; private set; }
+
     public AdamW Optimizer => _opt;
     public MantisModel Model => _model;
 
@@ -54,6 +57,7 @@ public sealed class Trainer
         var tensors = trainable.Select(p => p.Tensor).ToList();
         var clock = Stopwatch.StartNew();
         int startStep = State.Step;
+        StepsThisRun = 0;
         long tokens = 0, images = 0, examples = 0;
         var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
         var phase = new Stopwatch();
@@ -106,6 +110,7 @@ public sealed class Trainer
             optimizerSecs += phase.Elapsed.TotalSeconds;
             double meanLoss = bad ? double.NaN : lossSum / _cfg.GradientAccumulationSteps;
             State.Step++;
+            StepsThisRun = State.Step - startStep;
             State.Data = _data.Position;
             State.Losses.Add((State.Step, meanLoss));
             if (State.Losses.Count > 100_000) State.Losses.RemoveAt(0);
@@ -127,7 +132,8 @@ public sealed class Trainer
             if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);
             if (_cfg.SaveSteps > 0 && State.Step % _cfg.SaveSteps == 0 && !last) Save();
         }
-        Save();
+        // a run stopped before its first step has nothing new to save (a checkpoint-0 would pose as a trained model)
+        if (State.Step > startStep || outcome != TrainingOutcome.Cancelled) Save();
         return outcome;
     }
 

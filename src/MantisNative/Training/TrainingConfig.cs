@@ -49,6 +49,10 @@ public sealed record TrainingConfig
     /// <summary>Examples used per evaluation pass (0: all).</summary>
     public int EvalLimit { get; init; }
     public string? SystemPrompt { get; init; }
+    /// <summary>Load a model_path checkpoint whose tensors the config does not all use, with a warning (default: an error).</summary>
+    public bool AllowUnusedWeights { get; init; }
+    /// <summary>Let record image paths be absolute or lead out of the data folder / image_root (default: such a record is skipped).</summary>
+    public bool AllowExternalImagePaths { get; init; }
 
     /// <summary>The keys JSON and flags accept, with how each is applied.</summary>
     private static readonly Dictionary<string, Func<TrainingConfig, string, string, TrainingConfig>> Setters = new()
@@ -82,6 +86,8 @@ public sealed record TrainingConfig
         ["device"] = (c, v, _) => c with { Device = v },
         ["eval_limit"] = (c, v, w) => c with { EvalLimit = Int(v, w) },
         ["system_prompt"] = (c, v, _) => c with { SystemPrompt = v },
+        ["allow_unused_weights"] = (c, v, w) => c with { AllowUnusedWeights = Bool(v, w) },
+        ["allow_external_image_paths"] = (c, v, w) => c with { AllowExternalImagePaths = Bool(v, w) },
     };
 
     public static IEnumerable<string> Keys => Setters.Keys;
@@ -100,7 +106,9 @@ public sealed record TrainingConfig
     {
         if (!File.Exists(path)) throw new MantisException($"{path}: training config not found");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        var bytes = IO.InputFile.ReadAllBytes(path, "training config");
+        Utf8Input.EnsureValid(bytes, path, "training config");
+        try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new MantisException($"{path}: not valid JSON: {e.Message}"); }
         using (doc)
         {
@@ -131,7 +139,8 @@ public sealed record TrainingConfig
         Need(LearningRate > 0 && double.IsFinite(LearningRate), "learning_rate", $"must be positive, got {LearningRate}");
         Need(PerDeviceTrainBatchSize >= 1, "per_device_train_batch_size", $"must be at least 1, got {PerDeviceTrainBatchSize}");
         Need(GradientAccumulationSteps >= 1, "gradient_accumulation_steps", $"must be at least 1, got {GradientAccumulationSteps}");
-        Need(MaxSteps > 0 || NumTrainEpochs > 0, "num_train_epochs", "or max_steps must be positive");
+        Need(NumTrainEpochs > 0 && double.IsFinite(NumTrainEpochs), "num_train_epochs", $"must be positive, got {NumTrainEpochs}");
+        Need(MaxSteps == -1 || MaxSteps > 0, "max_steps", $"must be positive, or -1 to train num_train_epochs, got {MaxSteps}");
         Need(WarmupRatio is >= 0 and < 1, "warmup_ratio", $"must be in [0, 1), got {WarmupRatio}");
         Need(WeightDecay >= 0, "weight_decay", $"must be >= 0, got {WeightDecay}");
         Need(MaxGradNorm >= 0, "max_grad_norm", $"must be >= 0 (0 disables clipping), got {MaxGradNorm}");
@@ -152,7 +161,12 @@ public sealed record TrainingConfig
     }
 
     private static Exception Bad(string where, string what, string v) => new MantisException($"{where} expects {what}, got '{v}'");
-    private static int Int(string v, string w) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw Bad(w, "an integer", v);
+    private static int Int(string v, string w) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
+        // a whole number too big for an int is out of range, not "not an integer"
+        : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Floor(d) == d && Math.Abs(d) > int.MaxValue
+            ? throw new MantisException($"{w} is out of range: {v} (at most {int.MaxValue})")
+            : throw Bad(w, "an integer", v);
     private static double Dbl(string v, string w) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Bad(w, "a number", v);
     private static bool Bool(string v, string w) => v.ToLowerInvariant() switch { "true" or "1" or "yes" => true, "false" or "0" or "no" => false, _ => throw Bad(w, "true or false", v) };
     private static LrSchedulerType Schedule(string v, string w) => v switch

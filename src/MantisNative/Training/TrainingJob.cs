@@ -39,6 +39,7 @@ public sealed class TrainingJob : IDisposable
         IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt)
     {
         Config = cfg;
+        RemovedTemporaries = StaleTemporaries.Remove(cfg.OutputDir);
         Model = model;
         Tokenizer = tok;
         Images = images;
@@ -52,7 +53,7 @@ public sealed class TrainingJob : IDisposable
         var encoder = new ExampleEncoder(chat, images);
         var collator = new Collator(tok.TokenToId("<|pad|>") ?? model.Config.PadTokenId ?? 0, model.Config.Vision.ImageSize, model.Config.Vision.NumChannels);
         int perStep = cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps;
-        TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : Math.Max(1, (int)Math.Ceiling(cfg.NumTrainEpochs * records.Count / perStep)));
+        TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : StepsForEpochs(cfg, records.Count, perStep));
         _loader = new DataLoader(records, encoder, collator, cfg.PerDeviceTrainBatchSize, cfg.Seed, resume?.Data ?? default);
         Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt)
         {
@@ -68,6 +69,20 @@ public sealed class TrainingJob : IDisposable
         Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
     }
 
+    private static int StepsForEpochs(TrainingConfig cfg, int records, int perStep)
+    {
+        double steps = Math.Ceiling(cfg.NumTrainEpochs * records / perStep);
+        if (steps > int.MaxValue)
+            throw new MantisException($"training config: num_train_epochs {cfg.NumTrainEpochs} over {records} records is {steps:G4} steps, out of range (set max_steps)");
+        return Math.Max(1, (int)steps);
+    }
+
+    private static Inference.ModelBundle LoadBundle(string dir, TrainingConfig cfg) =>
+        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine });
+
+    /// <summary>Temporary folders of killed or failed writes found in output_dir at start and removed.</summary>
+    public IReadOnlyList<string> RemovedTemporaries { get; }
+
     /// <summary>Sets everything up (may generate the synthetic set and train a tokenizer).</summary>
     public static TrainingJob Create(TrainingConfig cfg, string? resumeFrom = null)
     {
@@ -75,7 +90,7 @@ public sealed class TrainingJob : IDisposable
         if (resumeFrom is not null) return Resume(cfg, resumeFrom);
         if (cfg.ModelPath is null) return CreateBuiltIn(cfg);
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
-        var bundle = Inference.ModelBundle.Load(cfg.ModelPath, cfg.SystemPrompt);
+        var bundle = LoadBundle(cfg.ModelPath, cfg);
         var (records, report) = ReadRecords(cfg.TrainData, cfg);
         return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null);
     }
@@ -84,7 +99,7 @@ public sealed class TrainingJob : IDisposable
     {
         if (!Directory.Exists(dir)) throw new MantisException($"{dir}: checkpoint folder not found");
         // a checkpoint is a model folder: the same loader (and checks) as eval and chat
-        var bundle = Inference.ModelBundle.Load(dir, cfg.SystemPrompt);
+        var bundle = LoadBundle(dir, cfg);
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         var state = TrainerState.Load(dir, opt);
         string trainData = cfg.TrainData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
@@ -96,7 +111,7 @@ public sealed class TrainingJob : IDisposable
     private static (List<InstructRecord>, RecordReport) ReadRecords(string path, TrainingConfig cfg)
     {
         Status?.Invoke($"reading records from {path}");
-        var records = RecordReader.ReadAll(path, out var report, new RecordReaderOptions { Strict = cfg.Strict, ImageRoot = cfg.ImageRoot, ImageCheck = ImageCheckMode.Header });
+        var records = RecordReader.ReadAll(path, out var report, new RecordReaderOptions { Strict = cfg.Strict, ImageRoot = cfg.ImageRoot, ImageCheck = ImageCheckMode.Header, AllowExternalImagePaths = cfg.AllowExternalImagePaths });
         if (records.Count == 0) throw new MantisException($"{path}: no usable training record ({report.Skipped} skipped)");
         return (records, report);
     }
@@ -129,7 +144,8 @@ public sealed class TrainingJob : IDisposable
     public TrainingOutcome Run(CancellationToken cancel = default)
     {
         var outcome = Trainer.Run(cancel);
-        SaveFinal();
+        // stopped before its first step: nothing was trained, so nothing is written as if it had been
+        if (Trainer.StepsThisRun > 0 || outcome != TrainingOutcome.Cancelled) SaveFinal();
         return outcome;
     }
 
@@ -139,8 +155,16 @@ public sealed class TrainingJob : IDisposable
         string dir = Path.Combine(Config.OutputDir, FinalFolder);
         string tmp = dir + $".tmp-{Environment.ProcessId}";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        ModelFiles.Save(Model, tmp);
-        WriteSideFiles(tmp);
+        try
+        {
+            ModelFiles.Save(Model, tmp);
+            WriteSideFiles(tmp);
+        }
+        catch
+        {
+            StaleTemporaries.TryDelete(tmp);
+            throw;
+        }
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
         return dir;

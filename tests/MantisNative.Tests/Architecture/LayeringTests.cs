@@ -26,7 +26,8 @@ public class LayeringTests
         new[] { "Nn" },
         new[] { "Models" },
         new[] { "IO", "Data" },
-        new[] { "Training", "Inference", "Evaluation" },
+        // IO.Synthetic writes whole random-weight model folders (weights, config, tokenizer): it composes IO and Data
+        new[] { "Training", "Inference", "Evaluation", "IO.Synthetic" },
         new[] { "Diagnostics" },
         new[] { "Cli" },
     };
@@ -137,7 +138,12 @@ public class LayeringTests
             path.Push(n);
             foreach (var m in next.GetValueOrDefault(n) ?? new List<string>())
             {
-                if (state.GetValueOrDefault(m) == 1) { cycle = string.Join(" <- ", path.TakeWhile(p => p != m).Append(m).Prepend(m)); return; }
+                if (state.GetValueOrDefault(m) == 1)
+                {
+                    var loop = path.TakeWhile(p => p != m).Append(m).Reverse().Append(m);   // m -> ... -> n -> m
+                    cycle = string.Join(" -> ", loop);
+                    return;
+                }
                 if (state.GetValueOrDefault(m) == 0) Visit(m);
             }
             path.Pop();

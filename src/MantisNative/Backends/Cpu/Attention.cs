@@ -104,7 +104,7 @@ internal static unsafe class Attention
                 for (int i = 0; i < nq; i++)
                 {
                     var oi = new Span<float>(O + (long)(q0 + i) * D, D);
-                    if (l[i] > 0)
+                    if (l[i] != 0) // NaN scores give NaN here and must stay NaN (PyTorch propagates it); 0 only when every key is masked
                     {
                         TensorPrimitives.Multiply(oi, 1f / l[i], oi);
                         L[q0 + i] = m[i] + MathF.Log(l[i]);

@@ -33,7 +33,11 @@ public sealed class ClipImageProcessor : ImageProcessor
         if (size.IsExact) return (size.Height!.Value, size.Width!.Value);
         int requested = size.ShortestEdge!.Value;
         int shortSide = Math.Min(width, height), longSide = Math.Max(width, height);
-        int newLong = (int)((double)((long)requested * longSide) / shortSide);
+        double newLongExact = (double)((long)requested * longSide) / shortSide;
+        // a very elongated image at a large shortest_edge would not fit an int-indexed pixel buffer
+        if (newLongExact * requested * 3 > int.MaxValue)
+            throw new MantisException($"a {width}x{height} image resized to shortest_edge {requested} would be {newLongExact:F0} pixels long, too large");
+        int newLong = (int)newLongExact;
         return width <= height ? (newLong, requested) : (requested, newLong);
     }
 }

@@ -25,6 +25,8 @@ public static class ImageDecoder
     {
         byte[] bytes;
         if (Directory.Exists(path)) throw new MantisException($"image file '{path}' is a directory, not an image");
+        if (Interop.PosixFileType.IsRegularOrDirectory(path) == false)
+            throw new MantisException($"image file '{path}' is not a regular file (a pipe, socket or device)"); // reading a FIFO blocks
         try
         {
             bytes = File.ReadAllBytes(path);
@@ -49,6 +51,8 @@ public static class ImageDecoder
     {
         options ??= ImageDecodeOptions.Default;
         if (encoded.IsEmpty) throw new MantisException($"image '{sourceName}' is empty (0 bytes)");
+        if (PngStructure.IsPng(encoded) && PngStructure.Problem(encoded) is { } pngProblem)
+            throw new MantisException($"image '{sourceName}' (PNG) could not be decoded: {pngProblem}");
 
         using var data = SKData.CreateCopy(encoded);
         // The codec takes ownership of the stream (Skia frees it with the codec, or at once if creation fails).

@@ -20,6 +20,8 @@ internal static class ImageChecker
                 throw new RecordRejectedException(
                     Directory.Exists(path) ? RecordProblemKind.UnreadableImage : RecordProblemKind.MissingImage,
                     Directory.Exists(path) ? $"{what} is a folder: {path}" : $"{what} not found: {path}");
+            if (Interop.PosixFileType.IsRegularOrDirectory(path) == false)
+                throw new RecordRejectedException(RecordProblemKind.UnreadableImage, $"{what} is not a regular file (a pipe, socket or device): {path}");
             if (mode == ImageCheckMode.Exists) return;
             try { bytes = File.ReadAllBytes(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

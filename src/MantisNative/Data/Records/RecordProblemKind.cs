@@ -13,6 +13,8 @@ public enum RecordProblemKind
     BadField,
     /// <summary>An image file that does not exist.</summary>
     MissingImage,
+    /// <summary>An image path that is absolute or leads out of the image root (refused unless allowed).</summary>
+    ImagePathOutsideRoot,
     /// <summary>An image file that exists but cannot be read (permissions, I/O).</summary>
     UnreadableImage,
     /// <summary>Bytes that do not decode as an image, or decode to zero size.</summary>

@@ -34,7 +34,7 @@ internal static class RecordValidator
         var images = new List<ImageSource>(raw.Images.Count);
         for (int i = 0; i < raw.Images.Count; i++)
         {
-            var src = Resolve(raw.Images[i], root, i);
+            var src = Resolve(raw.Images[i], root, i, options.AllowExternalImagePaths);
             ImageChecker.Check(src, options.ImageCheck, i);
             images.Add(src);
         }
@@ -76,7 +76,7 @@ internal static class RecordValidator
             throw new RecordRejectedException(RecordProblemKind.NoFinalAnswer, "the last turn is the user's: nothing to learn from");
     }
 
-    private static ImageSource Resolve(RawImage img, string root, int index)
+    private static ImageSource Resolve(RawImage img, string root, int index, bool allowExternal)
     {
         // embedded bytes win over the path: HF parquet keeps the original file name beside the bytes
         if (img.Bytes is { Length: > 0 } b) return ImageSource.FromBytes(b, img.Path);
@@ -84,6 +84,16 @@ internal static class RecordValidator
             throw new RecordRejectedException(RecordProblemKind.BadField, $"image {index + 1} has an empty path and no bytes");
         // records made on Windows may spell folders with backslashes; on Linux those would be part of a file name
         var rel = Path.DirectorySeparatorChar == '/' ? img.Path.Replace('\\', '/') : img.Path;
-        return ImageSource.FromFile(Path.Combine(root, rel), img.Path);
+        var full = Path.GetFullPath(Path.Combine(root, rel));
+        if (!allowExternal && (Path.IsPathRooted(rel) || !IsUnder(full, root)))
+            throw new RecordRejectedException(RecordProblemKind.ImagePathOutsideRoot,
+                $"image {index + 1} path '{img.Path}' is {(Path.IsPathRooted(rel) ? "absolute" : "outside the image root")} {Path.GetFullPath(root)} (allow_external_image_paths permits it)");
+        return ImageSource.FromFile(full, img.Path);
+    }
+
+    private static bool IsUnder(string fullPath, string root)
+    {
+        var r = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+        return fullPath.StartsWith(r, StringComparison.Ordinal);
     }
 }

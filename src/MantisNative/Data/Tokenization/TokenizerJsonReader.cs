@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MantisNative.IO;
 
 namespace MantisNative.Data.Tokenization;
 
@@ -15,7 +16,18 @@ public static class TokenizerJsonReader
 
     internal static Parts Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAllBytes(path, "tokenizer");
+        Utf8Input.EnsureValid(bytes, path, "tokenizer.json");
+        try { return Read(bytes, path); }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException or ArgumentException)
+        {
+            // GetProperty / GetString / GetInt32 on a field of the wrong kind or a missing one: the file's shape is wrong
+            throw new MantisException($"{path}: unexpected tokenizer.json structure ({e.Message})", e);
+        }
+    }
+
+    private static Parts Read(byte[] bytes, string path)
+    {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new MantisException($"{path}: not valid JSON ({e.Message})", e); }
@@ -61,7 +73,7 @@ public static class TokenizerJsonReader
         if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object)
             throw new MantisException($"{path}: model.vocab missing or not an object");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var p in vocabEl.EnumerateObject()) vocab[p.Name] = p.Value.GetInt32();
+        foreach (var p in vocabEl.EnumerateObject()) vocab[p.Name] = TokenId(p.Value, $"model.vocab[\"{p.Name}\"]", path);
 
         var merges = new List<(string, string)>();
         if (model.TryGetProperty("merges", out var mergesEl))
@@ -77,7 +89,7 @@ public static class TokenizerJsonReader
                     if (sp <= 0 || sp == s.Length - 1) throw new MantisException($"{path}: model.merges[{i}] '{s}' is not 'left right'");
                     merges.Add((s[..sp], s[(sp + 1)..]));
                 }
-                else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2)
+                else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
                     merges.Add((m[0].GetString()!, m[1].GetString()!));
                 else throw new MantisException($"{path}: model.merges[{i}] is neither \"a b\" nor [\"a\", \"b\"]");
                 i++;
@@ -93,13 +105,29 @@ public static class TokenizerJsonReader
         if (Prop(root, "added_tokens", path) is not { } arr) return list;
         foreach (var t in arr.EnumerateArray())
         {
-            var content = t.GetProperty("content").GetString()!;
+            var content = t.GetProperty("content") is { ValueKind: JsonValueKind.String } c ? c.GetString()!
+                : throw new MantisException($"{path}: an added token's content must be a string, got {t.GetProperty("content").GetRawText()}");
             // single_word changes matching by word boundaries; no byte-level tokenizer we target uses it.
             if (Flag(t, "single_word"))
                 throw new MantisException($"{path}: added token '{content}' has single_word = true, which is not supported");
-            list.Add(new AddedToken(t.GetProperty("id").GetInt32(), content, Flag(t, "special"), Flag(t, "lstrip"), Flag(t, "rstrip")));
+            list.Add(new AddedToken(TokenId(t.GetProperty("id"), $"added token '{content}' id", path), content, Flag(t, "special"), Flag(t, "lstrip"), Flag(t, "rstrip")));
         }
         return list;
+    }
+
+    /// <summary>
+    /// Ids above this are refused: the id table is dense, so one id of 2^31 would allocate 16 GB (the largest
+    /// vocabularies in use are a few hundred thousand).
+    /// </summary>
+    internal const int MaxTokenId = (1 << 24) - 1;
+
+    /// <summary>A token id: a non-negative int up to <see cref="MaxTokenId"/> (10^12 is out of range, not "not an integer").</summary>
+    private static int TokenId(JsonElement e, string what, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int id) && id is >= 0 and <= MaxTokenId) return id;
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && Math.Floor(d) == d)
+            throw new MantisException($"{path}: {what} {e.GetRawText()} is out of range (token ids are 0..{MaxTokenId})");
+        throw new MantisException($"{path}: {what} must be an integer token id, got {e.GetRawText()}");
     }
 
     private static bool Flag(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
@@ -155,7 +183,11 @@ public static class TokenizerJsonReader
             }
         }
         if (!sawByteLevel) throw new MantisException($"{path}: pre_tokenizer has no ByteLevel step; not a byte-level BPE tokenizer");
-        return new PreTokenizer(steps, prefixSpace);
+        try { return new PreTokenizer(steps, prefixSpace); }
+        catch (ArgumentException e) // RegexParseException
+        {
+            throw new MantisException($"{path}: pre_tokenizer Split pattern is not a valid regular expression: {e.Message}", e);
+        }
     }
 
     private static (string, PreTokenizer.SplitBehavior) ReadSplit(JsonElement p, int i, string path)

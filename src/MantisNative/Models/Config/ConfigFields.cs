@@ -115,8 +115,10 @@ internal readonly struct ConfigFields
 
     private int AsInt(string name, JsonElement e)
     {
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v))
-            throw Error(name, $"must be an integer, got {e.GetRawText()}");
-        return v;
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v)) return v;
+        // a whole number too large for an int (1e12, 2**40) is out of range, not "not an integer"
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && double.IsFinite(d) && Math.Floor(d) == d)
+            throw Error(name, $"is out of range: {e.GetRawText()} (must be between {int.MinValue} and {int.MaxValue})");
+        throw Error(name, $"must be an integer, got {e.GetRawText()}");
     }
 }

@@ -86,12 +86,20 @@ public sealed record LlamaConfig
             RopeScaling = scaling,
             AttentionBias = f.Bool("attention_bias", false),
             MlpBias = f.Bool("mlp_bias", false),
-            AttentionDropout = f.Double("attention_dropout", 0.0),
+            AttentionDropout = ZeroDropout(f, "attention_dropout"),
             TieWordEmbeddings = f.Bool("tie_word_embeddings", false),
             BosTokenId = f.NullableInt("bos_token_id", 1),
             EosTokenIds = f.IntOrList("eos_token_id", [2]),
             PadTokenId = f.NullableInt("pad_token_id", null),
         };
+    }
+
+    /// <summary>Attention dropout is not implemented: a non-zero rate would train a different model, so it is refused.</summary>
+    internal static double ZeroDropout(ConfigFields f, string name)
+    {
+        double p = f.Double(name, 0.0);
+        if (p != 0) throw f.Error(name, $"is {p}; MantisNative does not implement attention dropout (supported: 0)");
+        return p;
     }
 
     // Value equality that includes the id array (a record compares arrays by reference): equal configs are those

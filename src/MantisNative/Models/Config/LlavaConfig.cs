@@ -53,6 +53,7 @@ public sealed record LlavaConfig
 
     public static LlavaConfig Parse(ReadOnlySpan<byte> json, string source)
     {
+        Utf8Input.EnsureValid(json, source, "config");
         JsonDocument doc;
         try
         {

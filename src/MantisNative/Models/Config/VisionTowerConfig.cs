@@ -86,13 +86,16 @@ public sealed record VisionTowerConfig
             PatchSize = f.PositiveInt("patch_size", d.PatchSize),
             HiddenAct = ActivationNames.Read(f, "hidden_act", d.HiddenAct.ToHfName()),
             LayerNormEps = f.PositiveDouble("layer_norm_eps", d.LayerNormEps),
-            AttentionDropout = f.Double("attention_dropout", 0.0),
+            AttentionDropout = LlamaConfig.ZeroDropout(f, "attention_dropout"),
             ProjectionDim = d.ModelType == VisionModelType.Clip ? f.PositiveInt("projection_dim", d.ProjectionDim!.Value) : null,
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0)
             throw f.Error("num_attention_heads", $"({c.NumAttentionHeads}) must divide hidden_size ({c.HiddenSize})");
         if (c.PatchSize > c.ImageSize)
             throw f.Error("patch_size", $"({c.PatchSize}) is larger than image_size ({c.ImageSize})");
+        long patchesPerSide = c.ImageSize / c.PatchSize;
+        if (patchesPerSide * patchesPerSide >= int.MaxValue / 2)
+            throw f.Error("image_size", $"({c.ImageSize}) with patch_size {c.PatchSize} gives {patchesPerSide * patchesPerSide} patches per image, out of range");
         return c;
     }
 
