@@ -1,7 +1,9 @@
 #!/usr/bin/env pwsh
 # MantisNative build script. Run: dotnet tool restore; dotnet pwsh build.ps1 <target>
 #   build           Release build of the whole solution
-#   test            build, fetch NVRTC 12.4 for the kernel compile check (best effort), run all tests (TRX in TestResults/)
+#   test            build, fetch NVRTC 12.4 for the kernel compile check (best effort), build the emulated GPU device,
+#                   run all tests (TRX in TestResults/)
+#   emu             build the emulated GPU device (kernels/emu -> build/emu/libmantis_emu.so; needs make and g++)
 #   kernels         compile every kernel with the NVRTC found (mantis kernels compile)
 #   publish-device  self-contained single-file linux-x64 `mantis` + kernels/ in publish/device (for the GPU machine)
 #   bench           run the BenchmarkDotNet suites (pass extra args after the target)
@@ -30,15 +32,35 @@ function Get-Nvrtc {
     return $null
 }
 
+# The emulated GPU device (kernels/emu): make + the system C++ compiler. Best effort for `test` (its tests skip
+# without it, and fail under CI, which sets MANTIS_REQUIRE_EMULATOR=1); `emu` fails when it cannot be built.
+function Build-Emulator([bool]$required) {
+    $make = Get-Command make -ErrorAction SilentlyContinue
+    $cxx = if ($env:CXX) { Get-Command $env:CXX -ErrorAction SilentlyContinue } else { Get-Command g++ -ErrorAction SilentlyContinue }
+    if (-not $make -or -not $cxx) {
+        $msg = "the emulated GPU device needs make and g++ (apt-get install g++ make)"
+        if ($required) { throw $msg }
+        Write-Warning "$msg; its tests will be skipped"
+        return
+    }
+    & make -s -j2 -C (Join-Path $PSScriptRoot "kernels/emu") "OUT=$(Join-Path $PSScriptRoot 'build/emu')"
+    if ($LASTEXITCODE -ne 0) {
+        if ($required) { throw "building the emulated GPU device failed (make exited $LASTEXITCODE)" }
+        Write-Warning "building the emulated GPU device failed; its tests will fail or be skipped"
+    }
+}
+
 switch ($Target) {
     "build" { Invoke-Checked dotnet @("build", "MantisNative.sln", "-c", "Release") }
     "test" {
         $nvrtc = Get-Nvrtc
         if ($nvrtc) { $env:MANTIS_NVRTC_PATH = $nvrtc; Write-Host "NVRTC: $nvrtc" }
+        Build-Emulator ($env:MANTIS_REQUIRE_EMULATOR -eq "1")
         if (Test-Path TestResults) { Remove-Item -Recurse -Force TestResults }
         Invoke-Checked dotnet (@("test", "tests/MantisNative.Tests/MantisNative.Tests.csproj", "-c", "Release",
             "--logger", "trx;LogFileName=results.trx", "--logger", "console;verbosity=normal", "--results-directory", "TestResults") + $Rest)
     }
+    "emu" { Build-Emulator $true; Write-Host "emulated device: $(Join-Path $PSScriptRoot 'build/emu/libmantis_emu.so') (MANTIS_DEVICE=emulated selects it)" }
     "kernels" {
         $nvrtc = Get-Nvrtc
         if ($nvrtc) { $env:MANTIS_NVRTC_PATH = $nvrtc }
@@ -59,12 +81,20 @@ switch ($Target) {
             Copy-Item -Recurse (Join-Path "tests/MantisNative.Tests/fixtures" $f) (Join-Path $fixtures $f)
         }
         Copy-Item bench/gpu/run.sh, bench/gpu/llama_peer.py $out
+        # the emulated device beside the binary (when built): `MANTIS_DEVICE=emulated bash run.sh` rehearses the GPU run here
+        if (Test-Path build/emu/libmantis_emu.so) {
+            Copy-Item build/emu/libmantis_emu.so $out
+            Copy-Item -Recurse build/emu/include (Join-Path $out "include")
+        }
+        # the GPU machine's copy may drop them again: run.sh restores them, this keeps a local run working
+        if (-not $IsWindows) { & chmod +x (Join-Path $out "mantis") (Join-Path $out "run.sh") }
         $size = (Get-ChildItem -Recurse $out | Measure-Object -Sum Length).Sum / 1MB
         Write-Host ("published {0} ({1:N1} MB)" -f $out, $size)
+        if ($size -ge 40) { throw ("publish/device is {0:N1} MB: the GPU machine takes at most 40 MB" -f $size) }
         Invoke-Checked (Join-Path $out "mantis") @("info")
     }
     "bench" {
         Invoke-Checked dotnet (@("run", "--project", "bench/MantisNative.Bench", "-c", "Release", "--") + $Rest)
     }
-    default { throw "unknown target '$Target' (build | test | kernels | publish-device | bench)" }
+    default { throw "unknown target '$Target' (build | test | emu | kernels | publish-device | bench)" }
 }

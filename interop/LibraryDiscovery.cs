@@ -12,6 +12,7 @@ public readonly record struct LibraryCandidate(string PathOrName, string Source)
 /// 3. /usr/local/cuda, then /usr/local/cuda-X.Y newest first (lib64, targets/x86_64-linux/lib);
 /// 4. the loader path (bare names: LD_LIBRARY_PATH, ldconfig cache, system folders);
 /// 5. the nvidia/*/lib folders of Python wheels (pip's nvidia-cuda-nvrtc-cu12, nvidia-cublas-cu12, ...).
+/// MANTIS_DEVICE=emulated replaces all of this for all three libraries by the emulated device (<see cref="EmulatedDevice"/>).
 /// Folders only yield names that exist; names are tried newest CUDA major first within each place.
 /// </summary>
 public static class LibraryDiscovery
@@ -28,6 +29,8 @@ public static class LibraryDiscovery
 
     public static IReadOnlyList<LibraryCandidate> Candidates(NativeLibrarySpec spec, IProbeEnvironment env)
     {
+        if (EmulatedDevice.IsSelected(env)) return EmulatedDevice.Candidates(env);
+        if (EmulatedDevice.SelectionError(env) is not null) return Array.Empty<LibraryCandidate>();
         var names = spec.NamesFor(env);
         var list = new List<LibraryCandidate>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -156,6 +159,8 @@ public static class LibraryDiscovery
     /// <summary>A readable list of the places searched, for "not found" messages.</summary>
     public static string DescribeSearch(NativeLibrarySpec spec, IProbeEnvironment env)
     {
+        if (EmulatedDevice.IsSelected(env)) return EmulatedDevice.DescribeSearch(env);
+        if (EmulatedDevice.SelectionError(env) is { } bad) return bad;
         var over = env.GetEnvironmentVariable(spec.EnvironmentVariable);
         var parts = new List<string>
         {

@@ -13,6 +13,8 @@ public interface IProbeEnvironment
     IEnumerable<string> GetDirectories(string path);
     string? HomeDirectory { get; }
     bool IsWindows { get; }
+    /// <summary>The folder of the running program (where a published `mantis` keeps its native libraries).</summary>
+    string? ApplicationDirectory => null;
 }
 
 /// <summary>The real machine.</summary>
@@ -42,4 +44,6 @@ public sealed class SystemProbeEnvironment : IProbeEnvironment
     }
 
     public bool IsWindows => OperatingSystem.IsWindows();
+
+    public string? ApplicationDirectory => AppContext.BaseDirectory;
 }

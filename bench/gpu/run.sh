@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # The GPU machine's one script. Run it from the publish-device folder (mantis, kernels/, fixtures/, llama_peer.py):
-#     ./run.sh                 run every check and timing; results under $OUT (default ./gpu-results)
-#     ./run.sh --dry-run       print what would run, touch nothing but $OUT/steps.tsv
-# Steps: machine info (nvidia-smi, CUDA, driver), `mantis info`, `mantis kernels check --json`,
-# `mantis gpu-check --fixtures fixtures --json`, and the PyTorch peer timing (Llama-3-8B shape) when python, torch
-# and transformers are present. A missing tool skips its step with a line saying so; a failing step does not stop
-# the others. The summary (step status, gpu-check's table, the peer's figures) is printed last and kept in
-# $OUT/summary.txt. Exit status: 0 when every step that ran passed.
+#     bash run.sh              run every check and timing; results under $OUT (default ./gpu-results)
+#     bash run.sh --dry-run    print what would run (and the CUDA libraries found), touch nothing but $OUT/steps.tsv
+# Steps: machine info (nvidia-smi, CUDA, driver, the libraries chosen), `mantis info`, `mantis kernels check --json`,
+# `mantis gpu-check --fixtures fixtures --json`, and the PyTorch peer timing (Llama-3-8B shape) when a python with
+# torch and transformers is found. Each step runs under its own `timeout` (STEP_TIMEOUT overrides every limit); a
+# missing tool skips its step with a line saying so; a failing or hung step does not stop the others.
+# CUDA libraries need no hand-set variables: libnvrtc/libcublasLt (13, else 12) are looked for in the nvidia/*/lib
+# folders of every site-packages on the machine (a venv need not be active), libcuda.so.1 in the loader path and the
+# driver folders; MANTIS_NVRTC_PATH, MANTIS_CUBLASLT, MANTIS_CUDA_DRIVER, PYTHON still win when set.
+# Results: at most 8 files come back from the GPU machine, so $OUT ends up holding summary.txt (step status,
+# gpu-check's table, the peer's figures), steps.tsv and results.tar.gz (every log and JSON). Extra arguments for the
+# checks: KERNELS_CHECK_ARGS, GPU_CHECK_ARGS. Exit status: 0 when every step that ran passed.
 set -u
 
 DRY=0
 for arg in "$@"; do
     case "$arg" in
         --dry-run) DRY=1 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$arg' (use --dry-run)" >&2; exit 2 ;;
     esac
 done
@@ -21,29 +26,84 @@ done
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE/gpu-results}
 MANTIS=${MANTIS:-$HERE/mantis}
-PYTHON=${PYTHON:-python3}
 FIXTURES=${FIXTURES:-$HERE/fixtures}
 PEER=${PEER:-$HERE/llama_peer.py}
-mkdir -p "$OUT"
+LOGS="$OUT/logs"
+mkdir -p "$LOGS"
+rm -f "$OUT/results.tar.gz" "$OUT/summary.txt"
 STEPS="$OUT/steps.tsv"
 : > "$STEPS"
 FAILED=0
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 
-# step NAME CMD...: runs CMD with its output in $OUT/NAME.log (and on the terminal); records NAME, status, seconds.
+# copies (scp, zip, a CI artifact) drop the executable bit: restore it on what this script runs
+for f in "$MANTIS" "$HERE/run.sh"; do
+    if [ -f "$f" ] && [ ! -x "$f" ]; then chmod +x "$f" 2>/dev/null && echo "run.sh: set the executable bit on $f"; fi
+done
+
+# ---- CUDA libraries and python, without hand-set variables ----
+site_lib_dirs() {
+    # nvidia/<pkg>/lib folders of any site-packages (pip wheels: nvidia-cuda-nvrtc-cu13, nvidia-cublas-cu13, ...)
+    # shellcheck disable=SC2086 # SITE_ROOTS is a list of folders (default: the whole root file system)
+    timeout 60 find ${SITE_ROOTS:-/} -xdev -maxdepth 10 \( -path /proc -o -path /sys -o -path /dev \) -prune -o \
+        -type d -path '*-packages/nvidia/*/lib' -print 2>/dev/null | sort -r
+}
+
+pick_lib() {   # pick_lib NAME...: first existing file NAME in the site folders, newest major first
+    local name dir
+    for name in "$@"; do
+        for dir in $SITE_DIRS; do
+            if [ -e "$dir/$name" ]; then echo "$dir/$name"; return 0; fi
+        done
+    done
+    return 1
+}
+
+find_driver() {
+    if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then return 0; fi   # the loader finds it
+    local d
+    for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/wsl/lib \
+             /run/nvidia/driver/usr/lib/x86_64-linux-gnu /usr/local/cuda/compat; do
+        if [ -e "$d/libcuda.so.1" ]; then echo "$d/libcuda.so.1"; return 0; fi
+    done
+    return 1
+}
+
+SITE_DIRS=""
+if [ "${MANTIS_DEVICE:-}" != "emulated" ]; then
+    SITE_DIRS=$(site_lib_dirs)
+    if [ -z "${MANTIS_NVRTC_PATH:-}" ] && lib=$(pick_lib libnvrtc.so.13 libnvrtc.so.12); then export MANTIS_NVRTC_PATH=$lib; fi
+    if [ -z "${MANTIS_CUBLASLT:-}" ] && lib=$(pick_lib libcublasLt.so.13 libcublasLt.so.12); then export MANTIS_CUBLASLT=$lib; fi
+    if [ -z "${MANTIS_CUDA_DRIVER:-}" ] && lib=$(find_driver) && [ -n "$lib" ]; then export MANTIS_CUDA_DRIVER=$lib; fi
+fi
+if [ -z "${PYTHON:-}" ]; then
+    PYTHON=python3
+    if ! python3 -c 'import torch' >/dev/null 2>&1; then
+        for dir in $SITE_DIRS; do   # <venv>/lib/python3.X/site-packages/nvidia/<pkg>/lib -> <venv>/bin/python
+            py="${dir%%/lib/python3*}/bin/python"
+            if [ -x "$py" ] && "$py" -c 'import torch' >/dev/null 2>&1; then PYTHON=$py; break; fi
+        done
+    fi
+fi
+echo "libraries: MANTIS_CUDA_DRIVER=${MANTIS_CUDA_DRIVER:-(loader path)} MANTIS_NVRTC_PATH=${MANTIS_NVRTC_PATH:-(search)} MANTIS_CUBLASLT=${MANTIS_CUBLASLT:-(search)} PYTHON=$PYTHON${MANTIS_DEVICE:+ MANTIS_DEVICE=$MANTIS_DEVICE}"
+
+# step NAME SECONDS CMD...: runs CMD under `timeout SECONDS` with its output in $LOGS/NAME.log (and on the terminal).
 step() {
-    local name=$1; shift
+    local name=$1 limit=${STEP_TIMEOUT:-$2}; shift 2
     echo "== $name: $*"
     if [ "$DRY" = 1 ]; then
         printf '%s\t%s\t%s\n' "$name" "dry-run" "0" >> "$STEPS"
         return 0
     fi
     local t0=$SECONDS
-    "$@" 2>&1 | tee "$OUT/$name.log"
+    # `timeout` runs programs, not shell functions: a function (machine_info) runs in a child bash that has it
+    if declare -F "$1" >/dev/null; then set -- bash -c "$(declare -f); $*"; fi
+    timeout --kill-after=30 "$limit" "$@" 2>&1 | tee "$LOGS/$name.log"
     local rc=${PIPESTATUS[0]}
     local status=ok
-    if [ "$rc" != 0 ]; then status="FAIL($rc)"; FAILED=1; fi
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status="TIMEOUT(${limit}s)"; FAILED=1
+    elif [ "$rc" != 0 ]; then status="FAIL($rc)"; FAILED=1; fi
     printf '%s\t%s\t%s\n' "$name" "$status" "$((SECONDS - t0))" >> "$STEPS"
 }
 
@@ -57,22 +117,27 @@ machine_info() {
     echo "host: $(uname -a)"
     if have nvidia-smi; then
         nvidia-smi
-        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,power.limit --format=csv
+        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,power.limit,compute_cap --format=csv
     else
         echo "nvidia-smi: not found"
     fi
     if have nvcc; then nvcc --version; else echo "nvcc: not found"; fi
     ls -d /usr/local/cuda* 2>/dev/null || echo "no /usr/local/cuda*"
     ldconfig -p 2>/dev/null | grep -E 'libcuda\.so|libnvrtc\.so|libcublasLt\.so' || echo "no CUDA libraries on the loader path"
+    echo "site-packages nvidia folders:"; for d in $SITE_DIRS; do echo "  $d"; done
+    echo "chosen: MANTIS_CUDA_DRIVER=${MANTIS_CUDA_DRIVER:-} MANTIS_NVRTC_PATH=${MANTIS_NVRTC_PATH:-} MANTIS_CUBLASLT=${MANTIS_CUBLASLT:-} PYTHON=$PYTHON"
 }
 
-step machine machine_info
+export SITE_DIRS PYTHON
+step machine 120 machine_info
 
 if have "$MANTIS"; then
-    step info "$MANTIS" info
-    step kernels-check "$MANTIS" kernels check --json "$OUT/kernels-check.json"
+    step info 120 "$MANTIS" info
+    # shellcheck disable=SC2086 # word splitting of the extra arguments is intended
+    step kernels-check 900 "$MANTIS" kernels check --json "$LOGS/kernels-check.json" ${KERNELS_CHECK_ARGS:-}
     if [ -d "$FIXTURES" ]; then
-        step gpu-check "$MANTIS" gpu-check --fixtures "$FIXTURES" --json "$OUT/gpu-check.json"
+        # shellcheck disable=SC2086
+        step gpu-check 2400 "$MANTIS" gpu-check --fixtures "$FIXTURES" --json "$LOGS/gpu-check.json" ${GPU_CHECK_ARGS:-}
     else
         skip gpu-check "no fixtures folder $FIXTURES"
     fi
@@ -88,24 +153,28 @@ elif [ ! -f "$PEER" ]; then
     skip torch-peer "no $PEER"
 elif [ "$DRY" = 1 ]; then
     # the peer has its own dry run (no torch import): run it for real to check its arguments
-    DRY=0 step torch-peer "$PYTHON" "$PEER" --dry-run --json "$OUT/torch-peer.json"
+    DRY=0 step torch-peer 120 "$PYTHON" "$PEER" --dry-run --json "$LOGS/torch-peer.json"
 elif ! "$PYTHON" -c 'import torch, transformers' >/dev/null 2>&1; then
-    skip torch-peer "python has no torch or transformers"
+    skip torch-peer "$PYTHON has no torch or transformers"
 else
-    step torch-peer "$PYTHON" "$PEER" --json "$OUT/torch-peer.json"
+    step torch-peer 2400 "$PYTHON" "$PEER" --json "$LOGS/torch-peer.json"
 fi
 
 {
     echo
     echo "== summary ($OUT)"
     while IFS=$'\t' read -r name status secs; do printf '  %-14s %-32s %5ss\n' "$name" "$status" "$secs"; done < "$STEPS"
-    if [ -f "$OUT/torch-peer.log" ]; then
+    if [ -f "$LOGS/torch-peer.log" ]; then
         echo "-- PyTorch peer (Llama-3-8B shape, bf16, sdpa, batch 1)"
-        grep -E '^(device|prefill_|decode_|peak_)' "$OUT/torch-peer.log" | sed 's/^/  /'
+        grep -E '^(device|prefill_|decode_|peak_|gemm_)' "$LOGS/torch-peer.log" | sed 's/^/  /'
     fi
-    if [ -f "$OUT/gpu-check.log" ]; then
+    if [ -f "$LOGS/gpu-check.log" ]; then
         # gpu-check prints its table last: from its "== gpu-check" header to the end
-        sed -n '/^== gpu-check/,$p' "$OUT/gpu-check.log"
+        sed -n '/^== gpu-check/,$p' "$LOGS/gpu-check.log"
     fi
 } | tee "$OUT/summary.txt"
+
+# everything else goes into one tarball, so the results are three files
+cp "$STEPS" "$LOGS/steps.tsv"
+if tar czf "$OUT/results.tar.gz" -C "$OUT" logs 2>/dev/null; then rm -rf "$LOGS"; else echo "run.sh: tar failed; logs left in $LOGS" >&2; fi
 exit "$FAILED"

@@ -69,6 +69,10 @@ internal sealed partial class KernelChecks
                     AttentionForwardAndBackward(80, false, 5, 37);
                     AttentionForwardAndBackward(128, true, 50, 70);
                     AttentionForwardAndBackward(72, false, 33, 33);
+                    // the tiny models' head dims, odd lengths (not multiples of the 16-row / 32-key tiles)
+                    AttentionForwardAndBackward(8, true, 19, 19);
+                    AttentionForwardAndBackward(16, false, 7, 45);
+                    AttentionForwardAndBackward(32, true, 3, 40);
                     break;
                 case "adamw": AdamWMultiTensorStep(); break;
                 case "grad_norm": GradNormIsDeterministicAndRight(); break;

@@ -10,6 +10,7 @@ internal sealed class FakeProbeEnvironment : IProbeEnvironment
     public Dictionary<string, string> Env { get; } = new();
     public string? HomeDirectory { get; set; } = "/home/u";
     public bool IsWindows { get; set; }
+    public string? ApplicationDirectory { get; set; }
 
     public FakeProbeEnvironment File(string path)
     {

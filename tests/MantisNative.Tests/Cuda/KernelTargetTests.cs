@@ -32,7 +32,7 @@ public class KernelTargetTests
     public void DeviceTargetFallsBackToPtxForUnknownGenerations()
     {
         var known = new[] { 75, 80, 86, 89, 90 };
-        Assert.That(KernelTarget.ForDevice(9, 0, known).Arch, Is.EqualTo("sm_90"));
+        Assert.That(KernelTarget.ForDevice(9, 0, known).Arch, Is.EqualTo("sm_90a"), "Hopper gets its arch-specific target explicitly");
         Assert.That(KernelTarget.ForDevice(10, 0, known).Arch, Is.EqualTo("compute_90"));
         Assert.That(KernelTarget.ForDevice(8, 6, Array.Empty<int>()).Arch, Is.EqualTo("sm_86"));
     }

@@ -31,7 +31,9 @@ internal sealed partial record KernelTarget(string Arch)
     public static KernelTarget ForDevice(int major, int minor, IReadOnlyCollection<int> supportedArchs)
     {
         int cc = major * 10 + minor;
-        if (supportedArchs.Count == 0 || supportedArchs.Contains(cc)) return new KernelTarget($"sm_{cc}");
+        // Hopper: sm_90a, the arch-specific target (wgmma, setmaxnreg need it; plain sm_90 code runs the same)
+        var suffix = cc == 90 ? "a" : "";
+        if (supportedArchs.Count == 0 || supportedArchs.Contains(cc)) return new KernelTarget($"sm_{cc}{suffix}");
         var best = supportedArchs.Where(a => a <= cc).DefaultIfEmpty(supportedArchs.Max()).Max();
         return new KernelTarget($"compute_{best}");
     }

@@ -13,10 +13,24 @@ internal sealed unsafe class NvrtcKernelCompiler : IKernelCompiler
     {
         Nvrtc.EnsureAvailable();
         PreloadBuiltins();
-        Identity = $"nvrtc {Nvrtc.Version}";
+        Identity = $"nvrtc {Nvrtc.Version} ({LibraryStamp(Nvrtc.Library.LoadedFrom)})";
     }
 
     public string Identity { get; }
+
+    /// <summary>The library's file name, size and time: part of the cache key, so a different or rebuilt compiler
+    /// library at the same version (the emulated device's NVRTC reports 12.4 but builds host code) recompiles.</summary>
+    private static string LibraryStamp(string? path)
+    {
+        if (path is null) return "?";
+        try
+        {
+            var f = new FileInfo(path);
+            if (f.Exists) return $"{f.Name}, {f.Length} bytes, {f.LastWriteTimeUtc:yyyyMMddHHmmss}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return Path.GetFileName(path);
+    }
 
     /// <summary>
     /// NVRTC dlopens libnvrtc-builtins.so.X.Y by bare name at compile time, which fails when libnvrtc itself was

@@ -1,0 +1,650 @@
+// The CUDA driver API subset interop/CudaDriverApi.cs declares, on the emulated device: same symbol names,
+// signatures and CUresult codes. The device reports an H100's limits (1024 threads per block, grid y/z up to
+// 65535, 48 KB shared memory per block without opt-in, 227 KB with it, compute capability 9.0) and host memory.
+// Every call runs to completion before it returns (streams and events are trivially in order).
+#include "emu.h"
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+using CUresult = int;
+using CUdeviceptr = unsigned long long;
+
+namespace emu
+{
+std::recursive_mutex& api_lock()
+{
+    static std::recursive_mutex m;
+    return m;
+}
+
+namespace
+{
+enum : int
+{
+    OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, INVALID_DEVICE = 101, INVALID_IMAGE = 200,
+    INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500, NOT_READY = 600, ILLEGAL_ADDRESS = 700,
+    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719, NOT_SUPPORTED = 801,
+};
+
+bool g_initialized = false;
+int g_sticky = 0;
+std::string g_sticky_detail;
+int g_primary_refs = 0;
+char g_primary_context_tag;   // the one context's handle is this address
+thread_local void* t_current = nullptr;
+char g_pool_tag;
+
+// fd: the memfd holding the object stays open while the module lives, so no later module gets the same
+// /proc/self/fd path (the loader would hand back the first module for a reused name).
+struct Module { void* dl; const MantisModuleInfo* info; std::vector<Function*> functions; std::string path; int fd; };
+struct Event { unsigned int flags; bool recorded = false; std::chrono::steady_clock::time_point at; };
+struct Stream { unsigned int flags; };
+
+std::map<void*, Module*>& modules() { static std::map<void*, Module*> m; return m; }
+std::map<void*, Event*>& events() { static std::map<void*, Event*> m; return m; }
+std::map<void*, Stream*>& streams() { static std::map<void*, Stream*> m; return m; }
+std::map<void*, Function*>& functions() { static std::map<void*, Function*> m; return m; }
+
+// Deletes a stream or an event; an unknown handle is CUDA_ERROR_INVALID_HANDLE.
+template <class T> int destroy(std::map<void*, T*>& table, void* handle)
+{
+    auto it = table.find(handle);
+    if (it == table.end()) return INVALID_HANDLE;
+    delete it->second;
+    table.erase(it);
+    return OK;
+}
+
+bool valid_stream(void* s) { return s == nullptr || s == (void*)1 || s == (void*)2 || streams().count(s); }
+}   // namespace
+
+void set_sticky(int code, const std::string& detail)
+{
+    if (g_sticky == 0) { g_sticky = code; g_sticky_detail = detail; }
+    std::fprintf(stderr, "mantis emulated device: %s\n", detail.c_str());
+}
+int sticky() { return g_sticky; }
+const std::string& sticky_detail() { return g_sticky_detail; }
+}   // namespace emu
+
+using namespace emu;
+
+#define LOCK std::lock_guard<std::recursive_mutex> lock_(api_lock())
+// Calls that need the context: not before cuInit, not without a current context, and not after a kernel fault.
+#define NEED_CONTEXT                                   \
+    LOCK;                                              \
+    if (!g_initialized) return NOT_INITIALIZED;        \
+    if (t_current == nullptr) return INVALID_CONTEXT;  \
+    if (g_sticky) return g_sticky
+
+MANTIS_EXPORT CUresult cuInit(unsigned int flags)
+{
+    LOCK;
+    if (flags != 0) return INVALID_VALUE;
+    g_initialized = true;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDriverGetVersion(int* v)
+{
+    if (!v) return INVALID_VALUE;
+    *v = 12040;
+    return OK;
+}
+
+static const char* error_name(int e)
+{
+    switch (e)
+    {
+    case 0: return "CUDA_SUCCESS";
+    case 1: return "CUDA_ERROR_INVALID_VALUE";
+    case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
+    case 3: return "CUDA_ERROR_NOT_INITIALIZED";
+    case 4: return "CUDA_ERROR_DEINITIALIZED";
+    case 100: return "CUDA_ERROR_NO_DEVICE";
+    case 101: return "CUDA_ERROR_INVALID_DEVICE";
+    case 200: return "CUDA_ERROR_INVALID_IMAGE";
+    case 201: return "CUDA_ERROR_INVALID_CONTEXT";
+    case 400: return "CUDA_ERROR_INVALID_HANDLE";
+    case 500: return "CUDA_ERROR_NOT_FOUND";
+    case 600: return "CUDA_ERROR_NOT_READY";
+    case 700: return "CUDA_ERROR_ILLEGAL_ADDRESS";
+    case 701: return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
+    case 719: return "CUDA_ERROR_LAUNCH_FAILED";
+    case 801: return "CUDA_ERROR_NOT_SUPPORTED";
+    case 999: return "CUDA_ERROR_UNKNOWN";
+    default: return nullptr;
+    }
+}
+
+static const char* error_text(int e)
+{
+    switch (e)
+    {
+    case 0: return "no error";
+    case 1: return "invalid argument";
+    case 2: return "out of memory";
+    case 3: return "initialization error";
+    case 101: return "invalid device ordinal";
+    case 200: return "device kernel image is invalid";
+    case 201: return "invalid device context";
+    case 400: return "invalid resource handle";
+    case 500: return "named symbol not found";
+    case 600: return "device not ready";
+    case 700: return "an illegal memory access was encountered";
+    case 701: return "too many resources requested for launch";
+    case 719: return "unspecified launch failure";
+    case 801: return "operation not supported";
+    default: return nullptr;
+    }
+}
+
+MANTIS_EXPORT CUresult cuGetErrorName(int e, const char** name)
+{
+    if (!name) return INVALID_VALUE;
+    *name = error_name(e);
+    return *name ? OK : INVALID_VALUE;
+}
+
+// The text of the context's fault carries the emulator's finding (kernel, block, thread, allocation).
+MANTIS_EXPORT CUresult cuGetErrorString(int e, const char** text)
+{
+    if (!text) return INVALID_VALUE;
+    static thread_local std::string detailed;
+    const char* base = error_text(e);
+    if (!base) { *text = nullptr; return INVALID_VALUE; }
+    LOCK;
+    if (e != 0 && e == g_sticky)
+    {
+        detailed = std::string(base) + " [emulated device: " + sticky_detail() + "]";
+        *text = detailed.c_str();
+    }
+    else
+        *text = base;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDeviceGetCount(int* n)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (!n) return INVALID_VALUE;
+    *n = 1;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDeviceGet(int* d, int ordinal)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (!d) return INVALID_VALUE;
+    if (ordinal != 0) return INVALID_DEVICE;
+    *d = 0;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDeviceGetName(char* name, int len, int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (!name || len <= 0) return INVALID_VALUE;
+    std::snprintf(name, (size_t)len, "Mantis emulated GPU (CPU, H100 limits; correctness only)");
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDeviceGetAttribute(int* v, int attr, int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (!v) return INVALID_VALUE;
+    switch (attr)
+    {
+    case 1: *v = 1024; break;                // max threads per block
+    case 2: case 3: *v = 1024; break;        // max block dim x, y
+    case 4: *v = 64; break;                  // max block dim z
+    case 5: *v = 2147483647; break;          // max grid dim x
+    case 6: case 7: *v = 65535; break;       // max grid dim y, z
+    case 8: *v = 48 * 1024; break;           // shared memory per block
+    case 9: *v = 65536; break;               // total constant memory
+    case 10: *v = 32; break;                 // warp size
+    case 12: *v = 65536; break;              // registers per block
+    case 13: *v = 1980000; break;            // clock rate (kHz)
+    case 16: *v = 132; break;                // SMs
+    case 36: *v = 2619000; break;            // memory clock (kHz)
+    case 37: *v = 5120; break;               // bus width
+    case 38: *v = 50 * 1024 * 1024; break;   // L2
+    case 39: *v = 2048; break;               // threads per SM
+    case 75: *v = 9; break;                  // compute capability
+    case 76: *v = 0; break;
+    case 81: *v = 228 * 1024; break;         // shared memory per SM
+    case 97: *v = 227 * 1024; break;         // opt-in shared memory per block
+    case 115: *v = 1; break;                 // memory pools
+    default:
+        if (attr <= 0 || attr > 140) return INVALID_VALUE;
+        *v = 0;
+    }
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDeviceTotalMem_v2(size_t* bytes, int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (!bytes) return INVALID_VALUE;
+    *bytes = mem_capacity();
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDevicePrimaryCtxRetain(void** ctx, int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (!ctx) return INVALID_VALUE;
+    g_primary_refs++;
+    *ctx = &g_primary_context_tag;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (g_primary_refs <= 0) return INVALID_CONTEXT;
+    g_primary_refs--;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuCtxSetCurrent(void* ctx)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (ctx != nullptr && (ctx != &g_primary_context_tag || g_primary_refs == 0)) return INVALID_CONTEXT;
+    t_current = ctx;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuCtxGetCurrent(void** ctx)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (!ctx) return INVALID_VALUE;
+    *ctx = t_current;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuCtxSynchronize()
+{
+    NEED_CONTEXT;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total)
+{
+    NEED_CONTEXT;
+    if (!free || !total) return INVALID_VALUE;
+    *total = mem_capacity();
+    *free = mem_capacity() - mem_used();
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes)
+{
+    NEED_CONTEXT;
+    if (!p) return INVALID_VALUE;
+    int err = 0;
+    *p = mem_alloc(bytes, &err);
+    return err;
+}
+
+// Frees succeed even after a fault, so teardown after a failed kernel does not throw again.
+MANTIS_EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (p == 0) return OK;
+    return mem_free(p);
+}
+
+MANTIS_EXPORT CUresult cuMemAllocAsync(CUdeviceptr* p, size_t bytes, void* stream)
+{
+    NEED_CONTEXT;
+    if (!p || !valid_stream(stream)) return !p ? INVALID_VALUE : INVALID_HANDLE;
+    int err = 0;
+    *p = mem_alloc(bytes, &err);
+    return err;
+}
+
+MANTIS_EXPORT CUresult cuMemFreeAsync(CUdeviceptr p, void* stream)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    return mem_free(p);
+}
+
+MANTIS_EXPORT CUresult cuDeviceGetDefaultMemPool(void** pool, int dev)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (dev != 0) return INVALID_DEVICE;
+    if (!pool) return INVALID_VALUE;
+    *pool = &g_pool_tag;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemPoolSetAttribute(void* pool, int attr, void* value)
+{
+    NEED_CONTEXT;
+    if (pool != &g_pool_tag) return INVALID_HANDLE;
+    if (attr < 1 || attr > 8 || !value) return INVALID_VALUE;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemPoolTrimTo(void* pool, size_t)
+{
+    NEED_CONTEXT;
+    return pool == &g_pool_tag ? OK : INVALID_HANDLE;
+}
+
+static CUresult copy_checked(void* dst, const void* src, size_t bytes, bool dst_dev, bool src_dev, void* stream)
+{
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    if (bytes == 0) return OK;
+    if (!dst || !src) return INVALID_VALUE;
+    if (dst_dev && !mem_find((uintptr_t)dst, bytes)) return INVALID_VALUE;
+    if (src_dev && !mem_find((uintptr_t)src, bytes)) return INVALID_VALUE;
+    std::memmove(dst, src, bytes);
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, void* stream)
+{
+    NEED_CONTEXT;
+    return copy_checked((void*)dst, src, bytes, true, false, stream);
+}
+
+MANTIS_EXPORT CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, void* stream)
+{
+    NEED_CONTEXT;
+    return copy_checked(dst, (const void*)src, bytes, false, true, stream);
+}
+
+MANTIS_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, void* stream)
+{
+    NEED_CONTEXT;
+    return copy_checked((void*)dst, (const void*)src, bytes, true, true, stream);
+}
+
+MANTIS_EXPORT CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char v, size_t n, void* stream)
+{
+    NEED_CONTEXT;
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    if (n == 0) return OK;
+    if (!mem_find(dst, n)) return INVALID_VALUE;
+    std::memset((void*)dst, v, n);
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int v, size_t n, void* stream)
+{
+    NEED_CONTEXT;
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    if (n == 0) return OK;
+    if ((dst & 3) != 0 || n > SIZE_MAX / 4 || !mem_find(dst, n * 4)) return INVALID_VALUE;
+    auto* p = (unsigned int*)dst;
+    for (size_t i = 0; i < n; i++) p[i] = v;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuStreamCreate(void** s, unsigned int flags)
+{
+    NEED_CONTEXT;
+    if (!s || flags > 1) return INVALID_VALUE;
+    auto* st = new Stream{ flags };
+    streams()[st] = st;
+    *s = st;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuStreamDestroy_v2(void* s)
+{
+    LOCK;
+    return destroy(streams(), s);
+}
+
+MANTIS_EXPORT CUresult cuStreamSynchronize(void* s)
+{
+    NEED_CONTEXT;
+    return valid_stream(s) ? OK : INVALID_HANDLE;
+}
+
+MANTIS_EXPORT CUresult cuStreamWaitEvent(void* s, void* e, unsigned int flags)
+{
+    NEED_CONTEXT;
+    if (!valid_stream(s) || !events().count(e)) return INVALID_HANDLE;
+    return flags == 0 ? OK : INVALID_VALUE;
+}
+
+MANTIS_EXPORT CUresult cuEventCreate(void** e, unsigned int flags)
+{
+    NEED_CONTEXT;
+    if (!e || flags > 7) return INVALID_VALUE;
+    auto* ev = new Event{ flags, false, {} };
+    events()[ev] = ev;
+    *e = ev;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuEventDestroy_v2(void* e)
+{
+    LOCK;
+    return destroy(events(), e);
+}
+
+MANTIS_EXPORT CUresult cuEventRecord(void* e, void* s)
+{
+    NEED_CONTEXT;
+    auto it = events().find(e);
+    if (it == events().end() || !valid_stream(s)) return INVALID_HANDLE;
+    it->second->recorded = true;
+    it->second->at = std::chrono::steady_clock::now();
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuEventSynchronize(void* e)
+{
+    NEED_CONTEXT;
+    return events().count(e) ? OK : INVALID_HANDLE;
+}
+
+// Host time between the records: the emulator measures no device speed; the value only keeps timing code working.
+MANTIS_EXPORT CUresult cuEventElapsedTime(float* ms, void* a, void* b)
+{
+    NEED_CONTEXT;
+    if (!ms) return INVALID_VALUE;
+    auto ia = events().find(a), ib = events().find(b);
+    if (ia == events().end() || ib == events().end()) return INVALID_HANDLE;
+    if ((ia->second->flags & 2) || (ib->second->flags & 2)) return INVALID_HANDLE;   // CU_EVENT_DISABLE_TIMING
+    if (!ia->second->recorded || !ib->second->recorded) return INVALID_HANDLE;
+    *ms = std::chrono::duration<float, std::milli>(ib->second->at - ia->second->at).count();
+    return OK;
+}
+
+// ---- modules ----
+static const char kImageMagic[] = "MANTISEMU1";
+
+static void write_log(unsigned int n, const int* opts, void** vals, const std::string& msg)
+{
+    char* buf = nullptr;
+    size_t size = 0;
+    for (unsigned int i = 0; i < n; i++)
+    {
+        if (opts[i] == 5) buf = (char*)vals[i];                       // CU_JIT_ERROR_LOG_BUFFER
+        if (opts[i] == 6) size = (size_t)(uintptr_t)vals[i];          // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
+    }
+    if (buf && size) std::snprintf(buf, size, "%s", msg.c_str());
+}
+
+MANTIS_EXPORT CUresult cuModuleLoadDataEx(void** module, const void* image, unsigned int n, int* opts, void** vals)
+{
+    NEED_CONTEXT;
+    if (!module || !image || (n && (!opts || !vals))) return INVALID_VALUE;
+    const auto* img = (const unsigned char*)image;
+    if (std::memcmp(img, kImageMagic, sizeof kImageMagic - 1) != 0)
+    {
+        write_log(n, opts, vals, "not an emulated-device module (real PTX or CUBIN cannot run on the emulated device: clear the kernel cache?)");
+        return INVALID_IMAGE;
+    }
+    uint64_t len;
+    std::memcpy(&len, img + 10, 8);
+    int fd = memfd_create("mantis-emu-module", MFD_CLOEXEC);
+    if (fd < 0) return OUT_OF_MEMORY;
+    const unsigned char* so = img + 18;
+    for (uint64_t done = 0; done < len;)
+    {
+        ssize_t w = write(fd, so + done, len - done);
+        if (w <= 0) { close(fd); return OUT_OF_MEMORY; }
+        done += (uint64_t)w;
+    }
+    std::string path = "/proc/self/fd/" + std::to_string(fd);
+    void* dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!dl)
+    {
+        close(fd);
+        write_log(n, opts, vals, std::string("dlopen: ") + dlerror());
+        return INVALID_IMAGE;
+    }
+    auto* info = (const MantisModuleInfo*)dlsym(dl, MANTIS_EMU_MODULE_SYMBOL);
+    if (!info || info->abi != MANTIS_EMU_ABI)
+    {
+        dlclose(dl);
+        close(fd);
+        write_log(n, opts, vals, "module built for another emulator ABI (recompile)");
+        return INVALID_IMAGE;
+    }
+    install_module(info);
+    auto* m = new Module{ dl, info, {}, path, fd };
+    for (int i = 0; i < info->num_kernels; i++)
+    {
+        auto* f = new Function{ info->kernels[i].name, &info->kernels[i], info };
+        m->functions.push_back(f);
+        functions()[f] = f;
+    }
+    modules()[m] = m;
+    *module = m;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuModuleUnload(void* module)
+{
+    LOCK;
+    auto it = modules().find(module);
+    if (it == modules().end()) return INVALID_HANDLE;
+    for (Function* f : it->second->functions) { functions().erase(f); delete f; }
+    dlclose(it->second->dl);
+    close(it->second->fd);
+    delete it->second;
+    modules().erase(it);
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuModuleGetFunction(void** fn, void* module, const char* name)
+{
+    NEED_CONTEXT;
+    if (!fn || !name) return INVALID_VALUE;
+    auto it = modules().find(module);
+    if (it == modules().end()) return INVALID_HANDLE;
+    for (Function* f : it->second->functions)
+        if (f->name == name) { *fn = f; return OK; }
+    return NOT_FOUND;
+}
+
+MANTIS_EXPORT CUresult cuFuncGetAttribute(int* v, int attr, void* fn)
+{
+    NEED_CONTEXT;
+    auto it = functions().find(fn);
+    if (it == functions().end()) return INVALID_HANDLE;
+    if (!v) return INVALID_VALUE;
+    Function& f = *it->second;
+    switch (attr)
+    {
+    case 0: *v = f.info->max_threads_per_block; break;
+    case 1: *v = (int)f.static_smem; break;
+    case 2: case 3: *v = 0; break;
+    case 4: *v = 32; break;
+    case 5: case 6: *v = 90; break;
+    case 8: *v = f.max_dynamic_smem; break;
+    case 9: *v = -1; break;
+    default: return INVALID_VALUE;
+    }
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuFuncSetAttribute(void* fn, int attr, int value)
+{
+    NEED_CONTEXT;
+    auto it = functions().find(fn);
+    if (it == functions().end()) return INVALID_HANDLE;
+    Function& f = *it->second;
+    if (attr == 8)   // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: opt-in up to 227 KB minus the static part
+    {
+        if (value < 0 || (size_t)value + f.static_smem > 227 * 1024) return INVALID_VALUE;
+        f.max_dynamic_smem = value;
+        return OK;
+    }
+    if (attr == 9) return value >= -1 && value <= 100 ? OK : INVALID_VALUE;
+    return INVALID_VALUE;
+}
+
+MANTIS_EXPORT CUresult cuLaunchKernel(void* fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx, unsigned int by,
+                                      unsigned int bz, unsigned int shared, void* stream, void** params, void** extra)
+{
+    NEED_CONTEXT;
+    auto it = functions().find(fn);
+    if (it == functions().end()) return INVALID_HANDLE;
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    Function& f = *it->second;
+    if (extra != nullptr) return NOT_SUPPORTED;   // only kernelParams are emulated
+    if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) return INVALID_VALUE;
+    if (gx > 2147483647u || gy > 65535 || gz > 65535) return INVALID_VALUE;
+    if (bx > 1024 || by > 1024 || bz > 64 || (unsigned long long)bx * by * bz > 1024) return INVALID_VALUE;
+    if (bx * by * bz > (unsigned int)f.info->max_threads_per_block) return LAUNCH_OUT_OF_RESOURCES;
+    if ((int)shared > f.max_dynamic_smem) return INVALID_VALUE;
+    if (f.info->num_params > 0 && !params) return INVALID_VALUE;
+    for (int i = 0; i < f.info->num_params; i++)
+    {
+        if (!f.info->param_is_pointer[i]) continue;
+        uintptr_t p;
+        std::memcpy(&p, params[i], sizeof p);
+        if (p != 0 && !mem_find(p, 0))
+        {
+            std::string d = "kernel " + f.name + ": pointer parameter " + std::to_string(i) + " is " + mem_describe(p) +
+                            " (freed memory, a host pointer, or arguments in the wrong order)";
+            set_sticky(ILLEGAL_ADDRESS, d);
+            return ILLEGAL_ADDRESS;
+        }
+    }
+    std::string detail;
+    int r = emu::launch(f, mantis_uint3{ gx, gy, gz }, mantis_uint3{ bx, by, bz }, shared, params, detail);
+    if (r == LAUNCH_OUT_OF_RESOURCES)   // a resource limit refuses the launch; the context stays usable
+    {
+        std::fprintf(stderr, "mantis emulated device: %s\n", detail.c_str());
+        return r;
+    }
+    if (r != 0)
+    {
+        set_sticky(r, detail);
+        return r;
+    }
+    return OK;
+}

@@ -1,0 +1,51 @@
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace MantisNative.Tests.Emulator;
+
+/// <summary>
+/// Every inline-PTX instruction of the kernels has an emulated twin (kernels/emu/ptx_twins.h, function named after
+/// the mnemonic with '.' as '_'), and inline PTX lives only in the kernels' headers (small wrappers), so each
+/// instruction has exactly one place to twin.
+/// </summary>
+public partial class PtxTwinTests
+{
+    [GeneratedRegex(@"\basm\s*(?:volatile\s*|__volatile__\s*)*\(\s*""\s*([a-z][a-z0-9_.:]*)")]
+    private static partial Regex AsmMnemonic();
+
+    [GeneratedRegex(@"static\s+inline\s+void\s+([a-z][a-z0-9_]*)\s*\(")]
+    private static partial Regex TwinFunction();
+
+    private static IEnumerable<string> KernelFiles() =>
+        Directory.GetFiles(EmulatorHarness.KernelsDir).Where(f => f.EndsWith(".cu", StringComparison.Ordinal) || f.EndsWith(".cuh", StringComparison.Ordinal));
+
+    [Test]
+    public void EveryAsmMnemonicInTheKernelsHasATwin()
+    {
+        var twins = TwinFunction().Matches(File.ReadAllText(Path.Combine(EmulatorHarness.KernelsDir, "emu", "ptx_twins.h")))
+            .Select(m => m.Groups[1].Value).ToHashSet();
+        var mnemonics = KernelFiles().SelectMany(f => AsmMnemonic().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetFileName(f), Op: m.Groups[1].Value))).ToList();
+        Assert.That(mnemonics.Select(m => m.Op), Does.Contain("cvt.rn.bf16.f32"), "the scan finds today's instruction");
+        foreach (var (file, op) in mnemonics)
+            Assert.That(twins, Does.Contain(op.Replace('.', '_')), $"{file}: inline PTX '{op}' has no emulated twin in kernels/emu/ptx_twins.h");
+    }
+
+    [Test]
+    public void InlinePtxOnlyInHeaders()
+    {
+        foreach (var f in KernelFiles().Where(f => f.EndsWith(".cu", StringComparison.Ordinal)))
+            Assert.That(AsmMnemonic().IsMatch(File.ReadAllText(f)), Is.False, $"{Path.GetFileName(f)} uses inline PTX: move it into a wrapper in common.cuh");
+    }
+
+    [Test]
+    public void TheScanSeesEveryAsmStatement()
+    {
+        // an asm whose template is not a plain literal would slip past the mnemonic scan: there is none
+        foreach (var f in KernelFiles())
+        {
+            var text = File.ReadAllText(f);
+            int statements = Regex.Matches(text, @"\basm\s*(volatile\s*)?\(").Count;
+            Assert.That(AsmMnemonic().Matches(text).Count, Is.EqualTo(statements), Path.GetFileName(f));
+        }
+    }
+}
