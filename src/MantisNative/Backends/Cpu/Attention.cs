@@ -10,7 +10,7 @@ namespace MantisNative.Backends.Cpu;
 /// <param name="Causal">query i sees keys j &lt;= i + (S - T)</param>
 /// <param name="KeyValid">optional [B, S] key padding mask, false = never attended</param>
 /// <param name="Scale">multiplies q.k (usually 1/sqrt(D))</param>
-public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, bool[]? KeyValid, float Scale)
+internal sealed record AttentionShape(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, bool[]? KeyValid, float Scale)
 {
     public int Group => Heads / KvHeads;
 
@@ -27,7 +27,7 @@ public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int Query
 /// backward recomputes each block's probabilities from the saved log-sum-exp. A query row with no visible key
 /// outputs zeros.
 /// </summary>
-public static unsafe class Attention
+internal static unsafe class Attention
 {
     // Block sizes: a 64 x 256 score block (64 KB) stays in L2. Tests shrink them to exercise every block path.
     internal static int QueryBlock = 64;

@@ -9,7 +9,7 @@ namespace MantisNative.Backends.Cpu;
 /// tiles of C across threads (<see cref="GemmParallel"/>);
 /// vectors and tiny problems through <see cref="GemmSmall"/>. Neither allocates per call.
 /// </remarks>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>Per-item work (multiply-adds) below which a batched GEMM parallelises over items instead of inside them.</summary>
     private const long BatchItemParallelWork = 1L << 22;
