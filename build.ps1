@@ -2,7 +2,8 @@
 # MantisNative build script. Run: dotnet tool restore; dotnet pwsh build.ps1 <target>
 #   build           Release build of the whole solution
 #   test            build, fetch NVRTC 12.4 for the kernel compile check (best effort), build the emulated GPU device,
-#                   run all tests (TRX in TestResults/)
+#                   run all tests (TRX in TestResults/); on AVX-512 CPUs the op tests run a second time with the JIT
+#                   limited to AVX2
 #   emu             build the emulated GPU device (kernels/emu -> build/emu/libmantis_emu.so; needs make and g++)
 #   kernels         compile every kernel with the NVRTC found (mantis kernels compile)
 #   publish-device  self-contained single-file linux-x64 `mantis` + kernels/ in publish/device (for the GPU machine)
@@ -59,6 +60,17 @@ switch ($Target) {
         if (Test-Path TestResults) { Remove-Item -Recurse -Force TestResults }
         Invoke-Checked dotnet (@("test", "tests/MantisNative.Tests/MantisNative.Tests.csproj", "-c", "Release",
             "--logger", "trx;LogFileName=results.trx", "--logger", "console;verbosity=normal", "--results-directory", "TestResults") + $Rest)
+        # On an AVX-512 machine, run the op tests (norms, attention, element-wise, losses) again with the JIT limited
+        # to AVX2 (DOTNET_EnableAVX512=0), so System.Numerics.Tensors' 256-bit paths - what an AVX2-only CPU runs -
+        # are tested too. (Our own GEMM micro-kernel families are forced per test fixture in the main run.)
+        if ([System.Runtime.Intrinsics.X86.Avx512F]::IsSupported -and -not $Rest) {
+            $env:DOTNET_EnableAVX512 = "0"
+            try {
+                Invoke-Checked dotnet @("test", "tests/MantisNative.Tests/MantisNative.Tests.csproj", "-c", "Release", "--no-build",
+                    "--filter", "FullyQualifiedName~MantisNative.Tests.Ops",
+                    "--logger", "trx;LogFileName=results-jit-avx2.trx", "--results-directory", "TestResults/jit-avx2")
+            } finally { Remove-Item Env:DOTNET_EnableAVX512 }
+        }
     }
     "emu" { Build-Emulator $true; Write-Host "emulated device: $(Join-Path $PSScriptRoot 'build/emu/libmantis_emu.so') (MANTIS_DEVICE=emulated selects it)" }
     "kernels" {

@@ -20,8 +20,11 @@ internal static class GemmTune
             else filter.Add(args[i]);
         }
         CpuParallel.Threads = threads;
+        var family = GemmFamily.Active;
+        var defaults = (family.KCMax, family.MCMax, family.NCMax);
+        Console.WriteLine($"kernel family {family} (derived from L1d {CpuCaches.L1Data >> 10} KB, L2 {CpuCaches.L2 >> 10} KB)");
         var configs = (from kc in new[] { 192, 256, 320, 384, 512 }
-                       from mc in new[] { 192, 384 }
+                       from mc in new[] { 96, 192, 384 }
                        from nc in new[] { 2048, 4096 }
                        select (kc, mc, nc)).ToArray();
         foreach (var s in GemmShape.All.Where(s => filter.Count == 0 || filter.Any(f => s.Name.Contains(f))))
@@ -32,7 +35,7 @@ internal static class GemmTune
             for (int round = 0; round < 4; round++)
                 for (int c = 0; c < configs.Length; c++)
                 {
-                    (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = configs[c];
+                    (family.KCMax, family.MCMax, family.NCMax) = configs[c];
                     ops.RunOurs();
                     // One thread: its own CPU time (immune to being descheduled); several: wall time.
                     double t0 = threads == 1 ? CpuClock.Thread() : 0;
@@ -45,7 +48,7 @@ internal static class GemmTune
             foreach (var c in Enumerable.Range(0, configs.Length).OrderBy(c => best[c]).Take(8))
                 Console.WriteLine($"  KC={configs[c].kc,4} MC={configs[c].mc,4} NC={configs[c].nc,5}: {s.Flops / best[c] / 1e9,7:F1} GFLOP/s");
         }
-        (GemmBlocked.KCMax, GemmBlocked.MCMax, GemmBlocked.NCMax) = (256, 192, 2048);
+        (family.KCMax, family.MCMax, family.NCMax) = defaults;
         return 0;
     }
 }

@@ -60,11 +60,13 @@ internal static class TrainStep
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         var losses = new List<float>();
         var times = new List<double>();
+        double cpuSeconds = 0; // process CPU time of the timed steps: all threads, spin-waits included
         long tokens = 0;
         for (int s = 0; s < warmup + steps; s++)
         {
             var batch = batches[s % batches.Count];
             var sw = Stopwatch.StartNew();
+            double cpu0 = CpuClock.Process();
             // the body of Trainer.Run for one step without accumulation
             using (var activations = new TensorScope())
             {
@@ -75,16 +77,17 @@ internal static class TrainStep
             GradientClipping.Clip(tensors, cfg.MaxGradNorm);
             opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? cfg.WeightDecay : 0.0)), cfg.LearningRate);
             foreach (var t in tensors) t.ZeroGrad();
-            if (s >= warmup) { times.Add(sw.Elapsed.TotalSeconds); tokens += layouts[s % batches.Count].Valid.Count(v => v); }
+            if (s >= warmup) { times.Add(sw.Elapsed.TotalSeconds); cpuSeconds += CpuClock.Process() - cpu0; tokens += layouts[s % batches.Count].Valid.Count(v => v); }
         }
 
         double total = times.Sum(), median = times.Order().ElementAt(times.Count / 2);
         int bsz = cfg.PerDeviceTrainBatchSize;
+        Console.WriteLine($"kernels: {GemmFamily.Active}");
         Console.WriteLine($"MantisNative train-step: tiny model ({model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {tensors.Sum(t => t.Numel):N0} trainable), vocab {mc.Text.VocabSize}, batch {bsz}, threads {CpuParallel.Threads}");
         Console.WriteLine($"batch lengths (expanded): {string.Join(", ", layouts.Select(l => l.Length))}; images per batch: {string.Join(", ", batches.Select(b => b.ImageCount))}");
         Console.WriteLine($"losses: {string.Join(" ", losses.Select(l => l.ToString("F5", CultureInfo.InvariantCulture)))}");
         Console.WriteLine(FormattableString.Invariant(
-            $"RESULT ours steps={steps} mean_step_ms={1000 * total / steps:F1} median_step_ms={1000 * median:F1} steps_per_s={steps / total:F3} examples_per_s={steps * bsz / total:F1} tokens_per_s={tokens / total:F0}"));
+            $"RESULT ours steps={steps} mean_step_ms={1000 * total / steps:F1} median_step_ms={1000 * median:F1} cpu_ms_per_step={1000 * cpuSeconds / steps:F1} steps_per_s={steps / total:F3} examples_per_s={steps * bsz / total:F1} tokens_per_s={tokens / total:F0}"));
 
         if (export is not null)
         {

@@ -13,10 +13,13 @@ public sealed class CliArgs
 
     /// <param name="valueOptions">options that take a value, without the leading dashes</param>
     /// <param name="flagOptions">switches without a value</param>
-    public CliArgs(string command, IEnumerable<string> args, IEnumerable<string> valueOptions, IEnumerable<string> flagOptions)
+    /// <param name="aliases">other spellings of value options (alias to the name the command reads), README "Command-line flags"</param>
+    public CliArgs(string command, IEnumerable<string> args, IEnumerable<string> valueOptions, IEnumerable<string> flagOptions,
+        IReadOnlyDictionary<string, string>? aliases = null)
     {
         Command = command;
-        var takesValue = new HashSet<string>(valueOptions);
+        aliases ??= new Dictionary<string, string>();
+        var takesValue = new HashSet<string>(valueOptions.Concat(aliases.Keys));
         var isFlag = new HashSet<string>(flagOptions);
         var list = args.ToList();
         for (int i = 0; i < list.Count; i++)
@@ -32,6 +35,7 @@ public sealed class CliArgs
                 if (takesValue.Contains(name))
                 {
                     var v = inline ?? (i + 1 < list.Count ? list[++i] : throw new MantisException($"mantis {command}: option --{name} needs a value"));
+                    name = aliases.GetValueOrDefault(name, name);
                     if (!_values.TryGetValue(name, out var l)) _values[name] = l = new List<string>();
                     l.Add(v);
                 }

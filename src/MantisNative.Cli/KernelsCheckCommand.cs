@@ -1,6 +1,6 @@
 using System.Text.Json;
 using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cuda.Checks;
+using MantisNative.Diagnostics.Kernels;
 using MantisNative.Interop;
 
 namespace MantisNative.Cli;

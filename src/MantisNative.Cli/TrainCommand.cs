@@ -12,6 +12,14 @@ public static class TrainCommand
 {
     public const string Help = "instruction-tune a model (no arguments: the built-in tiny default run)";
 
+    /// <summary>The flags every other command uses, as aliases of the Hugging Face Trainer names train documents.</summary>
+    private static readonly Dictionary<string, string> ShortNames = new()
+    {
+        ["model"] = "model_path",
+        ["data"] = "train_data",
+        ["output"] = "output_dir",
+    };
+
     public static int Run(string[] argv)
     {
         var a = Args(argv);
@@ -33,7 +41,7 @@ public static class TrainCommand
     public static CliArgs Args(string[] argv)
     {
         var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
-        return new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" });
+        return new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" }, ShortNames);
     }
 
     /// <summary>The run's settings: the config file (or the built-in default), then each --flag over it, validated.</summary>

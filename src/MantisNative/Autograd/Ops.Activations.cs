@@ -1,79 +1,48 @@
-using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cpu;
+using MantisNative.Backends;
 using MantisNative.Tensors;
 
 namespace MantisNative.Autograd;
 
-public static unsafe partial class Ops
+public static partial class Ops
 {
     public static Tensor Gelu(Tensor x, GeluKind kind)
     {
-        if (OnDevice(x)) return CudaOps.Gelu(x, kind);
-        if (kind != GeluKind.Erf) return VectorGelu(x, kind);
-        var y = Tensor.Empty(x.Shape);
-        nint px = (nint)x.Data, py = (nint)y.Data;
-        Activations.Map(x.Numel, (s, e) => { for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Gelu(kind, ((float*)px)[i]); });
-        if (Tape.Needs(x))
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                nint pg = (nint)g.Data, pgx = (nint)gx.Data;
-                Activations.Map(x.Numel, (s, e) =>
-                {
-                    for (long i = s; i < e; i++) ((float*)pgx)[i] = ((float*)pg)[i] * Activations.GeluGrad(kind, ((float*)px)[i]);
-                });
-                x.AccumulateGrad(gx);
-            });
-        return y;
-    }
-
-    /// <summary>tanh and quick GELU on the SIMD path.</summary>
-    private static Tensor VectorGelu(Tensor x, GeluKind kind)
-    {
-        var y = Tensor.Empty(x.Shape);
-        if (kind == GeluKind.Tanh) VectorActivations.GeluTanh(x.Data, y.Data, x.Numel);
-        else VectorActivations.SigmoidGate(x.Data, y.Data, x.Numel, 1.702f);
-        if (Tape.Needs(x))
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                if (kind == GeluKind.Tanh) VectorActivations.GeluTanhBackward(x.Data, g.Data, gx.Data, x.Numel);
-                else VectorActivations.SigmoidGateBackward(x.Data, g.Data, gx.Data, x.Numel, 1.702f);
-                x.AccumulateGrad(gx);
-            });
+        var be = On(x);
+        var y = be.Gelu(x, kind);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.GeluBackward(g, x, kind)));
         return y;
     }
 
     public static Tensor Silu(Tensor x)
     {
-        if (OnDevice(x)) return CudaOps.Silu(x);
-        var y0 = Tensor.Empty(x.Shape);
-        VectorActivations.SigmoidGate(x.Data, y0.Data, x.Numel, 1f);
-        if (Tape.Needs(x))
-            Tape.Record(y0, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                VectorActivations.SigmoidGateBackward(x.Data, g.Data, gx.Data, x.Numel, 1f);
-                x.AccumulateGrad(gx);
-            });
-        return y0;
+        var be = On(x);
+        var y = be.Silu(x);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.SiluBackward(g, x)));
+        return y;
     }
+
+    /// <summary>The activation a config names.</summary>
+    public static Tensor Activate(Activation act, Tensor x) => act switch
+    {
+        Activation.Gelu => Gelu(x, GeluKind.Erf),
+        Activation.GeluTanh => Gelu(x, GeluKind.Tanh),
+        Activation.QuickGelu => Gelu(x, GeluKind.Quick),
+        Activation.Silu => Silu(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(act)),
+    };
 
     /// <summary>Fused SwiGLU: silu(gate) * up (the Llama MLP's inner activation).</summary>
     public static Tensor SwiGlu(Tensor gate, Tensor up)
     {
         if (!gate.Shape.Equals(up.Shape)) throw new ArgumentException($"SwiGlu: gate {gate.Shape} and up {up.Shape} differ");
-        if (OnDevice("SwiGlu", gate, up)) return CudaOps.SwiGlu(gate, up);
-        var y = Tensor.Empty(gate.Shape);
-        VectorActivations.SwiGlu(gate.Data, up.Data, y.Data, gate.Numel);
+        var be = On("SwiGlu", gate, up);
+        var y = be.SwiGlu(gate, up);
         if (Tape.Needs(gate, up))
             Tape.Record(y, g =>
             {
-                using var gg = gate.RequiresGrad ? Tensor.Zeros(gate.Shape) : null;
-                using var gu = up.RequiresGrad ? Tensor.Zeros(up.Shape) : null;
-                VectorActivations.SwiGluBackward(gate.Data, up.Data, g.Data, gg is null ? null : gg.Data, gu is null ? null : gu.Data, gate.Numel);
-                if (gg is not null) gate.AccumulateGrad(gg);
-                if (gu is not null) up.AccumulateGrad(gu);
+                var (gg, gu) = be.SwiGluBackward(g, gate, up, gate.RequiresGrad, up.RequiresGrad);
+                Accumulate(gate, gg);
+                Accumulate(up, gu);
             });
         return y;
     }
@@ -81,34 +50,9 @@ public static unsafe partial class Ops
     /// <summary>Softmax over the last dimension.</summary>
     public static Tensor Softmax(Tensor x)
     {
-        if (OnDevice(x)) return CudaOps.Softmax(x);
-        int dim = x.Dim(-1), rows = checked((int)(x.Numel / dim));
-        var y = Tensor.Empty(x.Shape);
-        nint px = (nint)x.Data, py = (nint)y.Data;
-        CpuParallel.ForRange(rows, 8, (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-                TensorPrimitives.SoftMax(new ReadOnlySpan<float>((float*)px + (long)r * dim, dim), new Span<float>((float*)py + (long)r * dim, dim));
-        });
-        if (Tape.Needs(x))
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                nint pg = (nint)g.Data, pgx = (nint)gx.Data;
-                CpuParallel.ForRange(rows, 8, (r0, r1) =>
-                {
-                    for (int r = r0; r < r1; r++)
-                    {
-                        var yr = new ReadOnlySpan<float>((float*)py + (long)r * dim, dim);
-                        var gr = new ReadOnlySpan<float>((float*)pg + (long)r * dim, dim);
-                        var dr = new Span<float>((float*)pgx + (long)r * dim, dim);
-                        float dot = TensorPrimitives.Dot(yr, gr);
-                        TensorPrimitives.Subtract(gr, dot, dr);   // dx = y * (g - <g, y>)
-                        TensorPrimitives.Multiply(dr, yr, dr);
-                    }
-                });
-                x.AccumulateGrad(gx);
-            });
+        var be = On(x);
+        var y = be.Softmax(x);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.SoftmaxBackward(g, y)));
         return y;
     }
 }

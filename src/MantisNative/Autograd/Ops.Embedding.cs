@@ -1,10 +1,8 @@
-using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
 namespace MantisNative.Autograd;
 
-public static unsafe partial class Ops
+public static partial class Ops
 {
     /// <summary>Rows of an embedding table [V, D] for token ids; returns [ids.Length, D].</summary>
     public static Tensor Embedding(Tensor weight, ReadOnlySpan<int> ids)
@@ -29,7 +27,7 @@ public static unsafe partial class Ops
         int patches = (h / p) * (w / p);
         RequireSameDevice("PatchEmbed", pixels, weight, bias);
         // Intermediates stay alive: the tape keeps them for the backward (the GC frees them after).
-        var cols = Im2ColOp(pixels, p);
+        var cols = Im2Col(pixels, p);
         var w2 = Reshape(weight, d, c * p * p);
         var flat = Linear(cols, w2, bias);
         var y = Reshape(flat, n, patches, d);
@@ -37,19 +35,11 @@ public static unsafe partial class Ops
         return y;
     }
 
-    private static Tensor Im2ColOp(Tensor pixels, int p)
+    private static Tensor Im2Col(Tensor pixels, int p)
     {
-        if (OnDevice("PatchEmbed", pixels, null)) return CudaOps.Im2Col(pixels, p);
-        int n = pixels.Dim(0), c = pixels.Dim(1), h = pixels.Dim(2), w = pixels.Dim(3);
-        var cols = Tensor.Empty(new Shape(n * (h / p) * (w / p), c * p * p));
-        Im2Col.Forward(pixels.Data, n, c, h, w, p, cols.Data);
-        if (Tape.Needs(pixels))
-            Tape.Record(cols, g =>
-            {
-                using var gp = Tensor.Zeros(pixels.Shape);
-                Im2Col.Backward(g.Data, n, c, h, w, p, gp.Data);
-                pixels.AccumulateGrad(gp);
-            });
+        var be = On(pixels);
+        var cols = be.Im2Col(pixels, p);
+        if (Tape.Needs(pixels)) Tape.Record(cols, g => Accumulate(pixels, be.Im2ColBackward(g, pixels, p)));
         return cols;
     }
 }

@@ -1,10 +1,9 @@
-using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cpu;
+using MantisNative.Backends;
 using MantisNative.Tensors;
 
 namespace MantisNative.Autograd;
 
-public static unsafe partial class Ops
+public static partial class Ops
 {
     /// <summary>
     /// op(a) @ op(b) over the last two dimensions. a is [..., m, k] ([..., k, m] when transA); b is either
@@ -22,51 +21,14 @@ public static unsafe partial class Ops
             throw new ArgumentException($"MatMul: batch dimensions of {a.Shape} and {b.Shape} differ");
         var outDims = a.Shape.ToArray();
         outDims[^2] = m; outDims[^1] = n;
-        if (OnDevice("MatMul", a, b)) return CudaOps.MatMul(a, b, transA, transB, m, n, k, batch, shared, new Shape(outDims));
-        var y = Tensor.Empty(new Shape(outDims));
-        int lda = a.Dim(-1), ldb = b.Dim(-1);
-        long sA = (long)m * k, sB = shared ? 0 : (long)k * n, sC = (long)m * n;
-        if (shared && !transA)
-            Gemm.Sgemm(false, transB, (int)(batch * m), n, k, 1f, a.Data, lda, b.Data, ldb, 0f, y.Data, n);
-        else
-            Gemm.SgemmBatched((int)batch, transA, transB, m, n, k, 1f, a.Data, lda, sA, b.Data, ldb, sB, 0f, y.Data, n, sC);
-
+        var geo = new MatMulGeometry(transA, transB, m, n, k, batch, shared, a.Dim(-1), b.Dim(-1));
+        var be = On("MatMul", a, b);
+        var y = be.MatMul(a, b, geo, new Shape(outDims));
         if (Tape.Needs(a, b))
             Tape.Record(y, g =>
             {
-                if (a.RequiresGrad)
-                {
-                    using var ga = Tensor.Zeros(a.Shape);
-                    if (!transA) // dA = dC op(B)^T
-                        Gemm.SgemmBatched((int)batch, false, !transB, m, k, n, 1f, g.Data, n, sC, b.Data, ldb, sB, 0f, ga.Data, k, sA);
-                    else // dA (stored k x m) = op(B) dC^T
-                        Gemm.SgemmBatched((int)batch, transB, true, k, m, n, 1f, b.Data, ldb, sB, g.Data, n, sC, 0f, ga.Data, m, sA);
-                    a.AccumulateGrad(ga);
-                }
-                if (b.RequiresGrad)
-                {
-                    using var gb = Tensor.Zeros(b.Shape);
-                    if (shared && !transA)
-                    {
-                        int rows = (int)(batch * m);
-                        if (!transB) Gemm.Sgemm(true, false, k, n, rows, 1f, a.Data, k, g.Data, n, 0f, gb.Data, n);
-                        else Gemm.Sgemm(true, false, n, k, rows, 1f, g.Data, n, a.Data, k, 0f, gb.Data, k);
-                    }
-                    else
-                    {
-                        // a shared b sums its gradient over the batch: beta = 1 after the first item
-                        for (long i = 0; i < batch; i++)
-                        {
-                            float beta = shared && i > 0 ? 1f : 0f;
-                            float* gbi = gb.Data + (shared ? 0 : i * sB);
-                            if (!transB) // dB = op(A)^T dC
-                                Gemm.Sgemm(!transA, false, k, n, m, 1f, a.Data + i * sA, lda, g.Data + i * sC, n, beta, gbi, n);
-                            else // dB (stored n x k) = dC^T op(A)
-                                Gemm.Sgemm(true, transA, n, k, m, 1f, g.Data + i * sC, n, a.Data + i * sA, lda, beta, gbi, k);
-                        }
-                    }
-                    b.AccumulateGrad(gb);
-                }
+                if (a.RequiresGrad) Accumulate(a, be.MatMulBackwardA(g, a, b, geo));
+                if (b.RequiresGrad) Accumulate(b, be.MatMulBackwardB(g, a, b, geo));
             });
         return y;
     }
@@ -78,37 +40,14 @@ public static unsafe partial class Ops
         if (x.Dim(-1) != inF) throw new ArgumentException($"Linear {w.Name ?? ""}: input {x.Shape} does not end in {inF}");
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != outF)) throw new ArgumentException($"Linear: bias {bias.Shape} is not [{outF}]");
         int rows = checked((int)(x.Numel / inF));
-        if (OnDevice("Linear", x, w, bias)) return CudaOps.Linear(x, w, bias, rows, inF, outF);
-        var y = Tensor.Empty(x.Shape.With(-1, outF));
-        float* yd = y.Data;
-        if (bias is not null)
-        {
-            var bs = bias.Span;
-            for (int r = 0; r < rows; r++) bs.CopyTo(new Span<float>(yd + (long)r * outF, outF));
-        }
-        Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, w.Data, inF, bias is null ? 0f : 1f, yd, outF);
-
+        var be = On("Linear", x, w, bias);
+        var y = be.Linear(x, w, bias, rows, inF, outF);
         if (Tape.Needs(x, w, bias))
             Tape.Record(y, g =>
             {
-                if (x.RequiresGrad)
-                {
-                    using var gx = Tensor.Zeros(x.Shape);
-                    Gemm.Sgemm(false, false, rows, inF, outF, 1f, g.Data, outF, w.Data, inF, 0f, gx.Data, inF);
-                    x.AccumulateGrad(gx);
-                }
-                if (w.RequiresGrad)
-                {
-                    using var gw = Tensor.Zeros(w.Shape);
-                    Gemm.Sgemm(true, false, outF, inF, rows, 1f, g.Data, outF, x.Data, inF, 0f, gw.Data, inF);
-                    w.AccumulateGrad(gw);
-                }
-                if (bias is not null && bias.RequiresGrad)
-                {
-                    using var gb = Tensor.Zeros(bias.Shape);
-                    Elementwise.SumBlocks(g.Data, rows, outF, gb.Data);
-                    bias.AccumulateGrad(gb);
-                }
+                if (x.RequiresGrad) Accumulate(x, be.LinearBackwardInput(g, x, w, rows, inF, outF));
+                if (w.RequiresGrad) Accumulate(w, be.LinearBackwardWeight(g, x, w, rows, inF, outF));
+                if (bias is not null && bias.RequiresGrad) Accumulate(bias, be.SumLeading(g, bias.Shape, outF));
             });
         return y;
     }

@@ -1,17 +1,19 @@
-using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cpu;
+using System.Runtime.InteropServices;
 using MantisNative.Tensors;
 
 namespace MantisNative.Autograd;
 
-/// <summary>Differentiable ops. Each runs the forward and, when an input requires grad, records its backward.</summary>
-public static unsafe partial class Ops
+/// <summary>
+/// Differentiable ops. Each checks its inputs, runs the forward primitive of its inputs' device and, when an input
+/// requires grad, records one backward that calls the same device's backward primitive (Backends.IOpPrimitives).
+/// </summary>
+public static partial class Ops
 {
     /// <summary>Same data, another shape (a view sharing memory); one dimension may be -1.</summary>
     public static Tensor Reshape(Tensor x, params int[] dims)
     {
         var y = x.View(new Shape(x.InferDims(dims)));
-        if (Tape.Needs(x)) Tape.Record(y, g => x.AccumulateGrad(g.View(x.Shape)));
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, g.View(x.Shape)));
         return y;
     }
 
@@ -20,20 +22,13 @@ public static unsafe partial class Ops
     {
         if (perm.Length != x.Rank || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= x.Rank))
             throw new ArgumentException($"bad permutation [{string.Join(",", perm)}] for shape {x.Shape}");
-        if (OnDevice(x)) return CudaOps.Permute(x, perm);
-        var dims = x.Shape.ToArray();
-        var y = Tensor.Empty(new Shape(perm.Select(p => dims[p]).ToArray()));
-        Backends.Cpu.Permute.Run(x.Data, dims, perm, y.Data);
+        var be = On(x);
+        var y = be.Permute(x, perm);
         if (Tape.Needs(x))
         {
             var inv = new int[perm.Length];
             for (int k = 0; k < perm.Length; k++) inv[perm[k]] = k;
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                Backends.Cpu.Permute.Run(g.Data, g.Shape.ToArray(), inv, gx.Data);
-                x.AccumulateGrad(gx);
-            });
+            Tape.Record(y, g => Accumulate(x, be.Permute(g, inv)));
         }
         return y;
     }
@@ -55,17 +50,9 @@ public static unsafe partial class Ops
         if (start < 0 || length < 0 || start + length > x.Dim(dim))
             throw new ArgumentException($"slice [{start}, {start + length}) out of range for dimension {dim} of {x.Shape}");
         long outer = x.Shape.Prod(0, dim), inner = x.Shape.Prod(dim + 1, x.Rank);
-        int full = x.Dim(dim);
-        if (OnDevice(x)) return CudaOps.Slice(x, dim, start, length, outer, inner);
-        var y = Tensor.Empty(x.Shape.With(dim, length));
-        CopyBlocks(x.Data, full, start, y.Data, length, 0, length, outer, inner);
-        if (Tape.Needs(x))
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                CopyBlocks(g.Data, length, 0, gx.Data, full, start, length, outer, inner);
-                x.AccumulateGrad(gx);
-            });
+        var be = On(x);
+        var y = be.Slice(x, dim, start, length, outer, inner);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.SliceBackward(g, x, dim, start, length, outer, inner)));
         return y;
     }
 
@@ -83,20 +70,9 @@ public static unsafe partial class Ops
         int count = src.Dim(dim);
         if (start < 0 || start + count > dst.Dim(dim))
             throw new ArgumentException($"WriteSlice: [{start}, {start + count}) out of range for dimension {dim} of {dst.Shape}");
+        if (src.DType != dst.DType) throw new ArgumentException($"WriteSlice: dtypes differ ({src.DType} into {dst.DType})");
         long outer = dst.Shape.Prod(0, dim), inner = dst.Shape.Prod(dim + 1, dst.Rank);
-        if (OnDevice("WriteSlice", dst, src)) { CudaOps.WriteSlice(src, count, dst, dst.Dim(dim), start, outer, inner); return; }
-        CopyBlocks(src.Data, count, 0, dst.Data, dst.Dim(dim), start, count, outer, inner);
-    }
-
-    /// <summary>Copies `count` slices of `inner` elements between two tensors that differ in one dimension.</summary>
-    private static void CopyBlocks(float* src, int srcDim, int srcStart, float* dst, int dstDim, int dstStart, int count, long outer, long inner)
-    {
-        long bytes = count * inner;
-        for (long o = 0; o < outer; o++)
-        {
-            var s = new ReadOnlySpan<float>(src + (o * srcDim + srcStart) * inner, checked((int)bytes));
-            s.CopyTo(new Span<float>(dst + (o * dstDim + dstStart) * inner, checked((int)bytes)));
-        }
+        On("WriteSlice", dst, src).WriteSlice(src, dst, dst.Dim(dim), start, outer, inner);
     }
 
     /// <summary>Joins tensors along <paramref name="dim"/>; all other dimensions must agree.</summary>
@@ -111,28 +87,16 @@ public static unsafe partial class Ops
                     throw new ArgumentException($"Concat: shape {t.Shape} does not match {first.Shape} outside dimension {dim}");
         int total = xs.Sum(t => t.Dim(dim));
         long outer = first.Shape.Prod(0, dim), inner = first.Shape.Prod(dim + 1, first.Rank);
-        if (OnDevice("Concat", xs)) return CudaOps.Concat(xs, dim, total, outer, inner);
-        var y = Tensor.Empty(first.Shape.With(dim, total));
-        int at = 0;
-        foreach (var t in xs)
-        {
-            CopyBlocks(t.Data, t.Dim(dim), 0, y.Data, total, at, t.Dim(dim), outer, inner);
-            at += t.Dim(dim);
-        }
+        var be = On("Concat", xs);
+        var y = be.Concat(xs, dim, total, outer, inner);
         if (Tape.Needs(xs))
             Tape.Record(y, g =>
             {
                 int pos = 0;
                 foreach (var t in xs)
                 {
-                    int n = t.Dim(dim);
-                    if (t.RequiresGrad)
-                    {
-                        using var gt = Tensor.Zeros(t.Shape);
-                        CopyBlocks(g.Data, total, pos, gt.Data, n, 0, n, outer, inner);
-                        t.AccumulateGrad(gt);
-                    }
-                    pos += n;
+                    if (t.RequiresGrad) Accumulate(t, be.ConcatBackward(g, t, dim, pos, total, outer, inner));
+                    pos += t.Dim(dim);
                 }
             });
         return y;
@@ -142,24 +106,29 @@ public static unsafe partial class Ops
     public static Tensor IndexSelect(Tensor x, int[] index)
     {
         int rows = x.Dim(0);
-        long inner = x.Shape.Prod(1, x.Rank);
         foreach (var i in index)
             if ((uint)i >= (uint)rows) throw new ArgumentException($"IndexSelect: index {i} out of range for {rows} rows");
-        if (OnDevice(x)) return CudaOps.IndexSelect(x, index);
-        var y = Tensor.Empty(x.Shape.With(0, index.Length));
-        float* src = x.Data, dst = y.Data;
-        for (int r = 0; r < index.Length; r++)
-            new ReadOnlySpan<float>(src + index[r] * inner, (int)inner).CopyTo(new Span<float>(dst + r * inner, (int)inner));
-        if (Tape.Needs(x))
-            Tape.Record(y, g =>
-            {
-                using var gx = Tensor.Zeros(x.Shape);
-                float* gs = g.Data, gd = gx.Data;
-                for (int r = 0; r < index.Length; r++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(gd + index[r] * inner, (int)inner),
-                        new ReadOnlySpan<float>(gs + r * inner, (int)inner), new Span<float>(gd + index[r] * inner, (int)inner));
-                x.AccumulateGrad(gx);
-            });
+        var ids = IdTensor(index, x.Device);
+        var y = IndexSelect(x, ids);
+        if (!Tape.Needs(x)) ids.Dispose();   // else the backward reads it
         return y;
+    }
+
+    /// <summary>Rows of x picked by an I32 index tensor on x's device (checked in range by whoever made it).</summary>
+    public static Tensor IndexSelect(Tensor x, Tensor index)
+    {
+        if (index.DType != DType.I32 || index.Rank != 1) throw new ArgumentException($"IndexSelect: the index must be I32 [n], got {index.DType} {index.Shape}");
+        var be = On("IndexSelect", x, index);
+        var y = be.IndexSelect(x, index);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.IndexSelectBackward(g, x, index)));
+        return y;
+    }
+
+    /// <summary>I32 ids [n] on <paramref name="device"/> (token ids, targets): one upload per batch.</summary>
+    public static Tensor IdTensor(int[] ids, Device device)
+    {
+        var host = Tensor.FromBytes(MemoryMarshal.AsBytes(ids.AsSpan()), DType.I32, new Shape(ids.Length));
+        if (device.IsCpu) return host;
+        using (host) return host.To(device, DType.I32);
     }
 }

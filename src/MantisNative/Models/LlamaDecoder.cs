@@ -1,5 +1,4 @@
 using MantisNative.Autograd;
-using MantisNative.Backends.Cpu;
 using MantisNative.Models.Config;
 using MantisNative.Nn;
 using MantisNative.Tensors;
@@ -29,10 +28,10 @@ public sealed class LlamaLayer
     }
 
     /// <param name="x">[B, T, hidden]</param>
-    /// <param name="cos">RoPE tables for the B*T new tokens</param>
-    /// <param name="keyValid">[B, S] validity of every key attention reads (growing cache: cached + new; preallocated: the prompt's, then the whole capacity's), or null</param>
+    /// <param name="cos">RoPE tables [B*T, headDim/2] for the new tokens, on x's device</param>
+    /// <param name="keyValid">[B, S] U8 validity of every key attention reads (growing cache: cached + new; preallocated: the prompt's, then the whole capacity's) on x's device, or null</param>
     /// <param name="cache">this layer's slot of the KV cache, extended in place; null when not caching</param>
-    public Tensor Forward(Tensor x, float[] cos, float[] sin, bool[]? keyValid, KvCache? cache, int layerIndex)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? keyValid, KvCache? cache, int layerIndex)
     {
         int b = x.Dim(0), t = x.Dim(1), hd = _c.HeadDim;
         var h = _inNorm.Forward(x);
@@ -59,7 +58,7 @@ public sealed class LlamaLayer
 
     // act(gate) * up with the config's hidden_act: the fused SwiGLU for silu (Llama), the named activation otherwise.
     private Tensor GatedActivation(Tensor gate, Tensor up) =>
-        _c.HiddenAct == Activation.Silu ? Ops.SwiGlu(gate, up) : Ops.Mul(ActivationOps.Apply(_c.HiddenAct, gate), up);
+        _c.HiddenAct == Activation.Silu ? Ops.SwiGlu(gate, up) : Ops.Mul(Ops.Activate(_c.HiddenAct, gate), up);
 }
 
 /// <summary>The Llama language model: embed_tokens, layers, final norm, lm_head (or tied to the embeddings).</summary>
@@ -86,12 +85,12 @@ public sealed class LlamaDecoder
         for (int i = 0; i < _layers.Length; i++) _layers[i] = new LlamaLayer(ps, $"{Prefix}.layers.{i}", c);
         _norm = new RmsNormLayer(ps, $"{Prefix}.norm", c.HiddenSize, c.RmsNormEps);
         LmHead = c.TieWordEmbeddings ? EmbedTokens : ps.Take("language_model.lm_head.weight", WeightRole.Matrix, c.VocabSize, c.HiddenSize);
-        var inv = Rope.InverseFrequencies(c.HeadDim, c.RopeTheta);
+        var inv = RopeTables.InverseFrequencies(c.HeadDim, c.RopeTheta);
         if (c.RopeScaling is { } s)
         {
             inv = s.Type switch
             {
-                RopeScalingType.Llama3 => Rope.ApplyLlama3Scaling(inv, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositionEmbeddings),
+                RopeScalingType.Llama3 => RopeTables.ApplyLlama3Scaling(inv, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositionEmbeddings),
                 RopeScalingType.Linear => inv.Select(f => f / (float)s.Factor).ToArray(),
                 _ => throw new MantisException($"rope_scaling type {s.Type} is not supported"),
             };
@@ -105,7 +104,9 @@ public sealed class LlamaDecoder
     /// </summary>
     public Tensor Forward(Tensor embeds, int[] positions, bool[]? keyValid, KvCache? cache = null, List<Tensor>? hiddenStates = null)
     {
-        var (cos, sin) = Rope.Tables(_invFreq, positions);
+        // the op inputs every layer shares, placed on the device once per forward
+        var (cos, sin) = RopeTables.OnDevice(_invFreq, positions, embeds.Device);
+        var mask = keyValid is null ? null : Ops.KeyMask(keyValid, embeds.Dim(0), keyValid.Length / embeds.Dim(0), embeds.Device);
         var h = embeds;
         for (int i = 0; i < _layers.Length; i++)
         {
@@ -113,10 +114,11 @@ public sealed class LlamaDecoder
             var layer = _layers[i];
             int li = i;
             h = GradientCheckpointing && cache is null && Tape.IsRecording
-                ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, keyValid, null, li), h)
-                : layer.Forward(h, cos, sin, keyValid, cache, i);
+                ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, mask, null, li), h)
+                : layer.Forward(h, cos, sin, mask, cache, i);
         }
         cache?.Advance(embeds.Dim(1));
+        if (!Tape.IsRecording) { cos.Dispose(); sin.Dispose(); mask?.Dispose(); }   // else the backward reads them
         h = _norm.Forward(h);
         hiddenStates?.Add(h);
         return h;

@@ -49,8 +49,8 @@ public sealed class MantisModel : IDisposable
     public Device Device => Parameters.All.Count == 0 ? Device.Cpu : Parameters.All[0].Tensor.Device;
 
     /// <summary>
-    /// Moves every parameter to <paramref name="device"/> in place (BF16 on a GPU, F32 on the host, per DESIGN
-    /// "Numerics"); inputs (pixels) must then be moved by the caller. Gradients are dropped.
+    /// Moves every parameter to <paramref name="device"/> in place (the device's <see cref="Device.ComputeType"/>:
+    /// BF16 on a GPU, F32 on the host); inputs (pixels) must then be moved by the caller. Gradients are dropped.
     /// </summary>
     public MantisModel To(Device device)
     {

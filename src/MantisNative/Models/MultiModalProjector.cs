@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using MantisNative.Models.Config;
 using MantisNative.Nn;
 using MantisNative.Tensors;
@@ -17,5 +18,5 @@ public sealed class MultiModalProjector
         _act = c.ProjectorHiddenAct;
     }
 
-    public Tensor Forward(Tensor x) => _l2.Forward(ActivationOps.Apply(_act, _l1.Forward(x)));
+    public Tensor Forward(Tensor x) => _l2.Forward(Ops.Activate(_act, _l1.Forward(x)));
 }

@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using MantisNative.Models.Config;
 
 namespace MantisNative.Models;

@@ -37,7 +37,7 @@ public sealed class VisionEncoderLayer
         var v = Heads.Split(_v.Forward(h), _heads);
         var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal: false)));
         x = Ops.Add(x, a);
-        h = _fc2.Forward(ActivationOps.Apply(_act, _fc1.Forward(_ln2.Forward(x))));
+        h = _fc2.Forward(Ops.Activate(_act, _fc1.Forward(_ln2.Forward(x))));
         return Ops.Add(x, h);
     }
 }

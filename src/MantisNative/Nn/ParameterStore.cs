@@ -2,8 +2,8 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Nn;
 
-/// <summary>One named parameter: the tensor, the model part it belongs to, the dtype it is saved as.</summary>
-public sealed record Parameter(string Name, Tensor Tensor, ModelPart Part, DType SaveAs);
+/// <summary>One named parameter: the tensor, the part of the model it belongs to (a name the model chooses), the dtype it is saved as.</summary>
+public sealed record Parameter(string Name, Tensor Tensor, string Part, DType SaveAs);
 
 /// <summary>
 /// Every parameter of a model in creation order, taken from an <see cref="IWeightProvider"/>.
@@ -23,7 +23,7 @@ public sealed class ParameterStore : IDisposable
     }
 
     /// <summary>The model part that parameters created next belong to.</summary>
-    public ModelPart CurrentPart { get; set; }
+    public string CurrentPart { get; set; } = "";
 
     public IReadOnlyList<Parameter> All => _list;
 

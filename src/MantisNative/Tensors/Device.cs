@@ -16,7 +16,7 @@ public readonly record struct Device(DeviceKind Kind, int Ordinal)
     public bool IsCpu => Kind == DeviceKind.Cpu;
     public bool IsCuda => Kind == DeviceKind.Cuda;
 
-    /// <summary>The dtype floating tensors take on this device: F32 on the host, BF16 on a GPU (DESIGN "Numerics").</summary>
+    /// <summary>The dtype floating tensors take on this device: F32 on the host, BF16 on a GPU (fp32 math inside the kernels).</summary>
     public DType ComputeType => IsCuda ? DType.BF16 : DType.F32;
 
     public override string ToString() => IsCpu ? "cpu" : $"cuda:{Ordinal}";

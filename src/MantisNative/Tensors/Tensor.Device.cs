@@ -33,9 +33,6 @@ public sealed partial class Tensor
         return new Tensor(shape, dtype, backend.Allocate(checked(shape.Numel * dtype.SizeOf()), zero));
     }
 
-    /// <summary>A device tensor of the same device, shape and dtype as <paramref name="like"/> (helper for backends).</summary>
-    public static Tensor EmptyLike(Tensor like, DType? dtype = null) => EmptyOn(like.Device, like.Shape, dtype ?? like.DType);
-
     /// <summary>
     /// An explicit copy to <paramref name="device"/>, converted to <paramref name="dtype"/>. Without a dtype, floating
     /// tensors take the device's compute type (F32 on the host, BF16 on a GPU) and integer tensors keep theirs.

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace MantisNative.Tensors;
 
 /// <summary>
-/// A dense, contiguous, row-major tensor in 64-byte-aligned host memory. Compute ops work on F32;
-/// the other dtypes hold checkpoint data and ids and convert with <see cref="To"/>.
+/// A dense, contiguous, row-major tensor on a <see cref="Tensors.Device"/>: 64-byte-aligned host memory (ops compute
+/// in F32 there) or a GPU's memory (BF16 activations, F32 statistics and leaf gradients; see Tensor.Device.cs).
+/// Other dtypes hold checkpoint data, ids and masks and convert with <see cref="To(DType)"/>.
 /// A tensor that requires grad receives <see cref="Grad"/> from <c>Tape.Backward</c>; gradients
 /// accumulate until <see cref="ZeroGrad"/>.
 /// </summary>
@@ -25,7 +26,7 @@ public sealed unsafe partial class Tensor : IDisposable
     public bool RequiresGrad { get; set; }
 
     /// <summary>Accumulated gradient (F32, same shape), or null before the first backward or after ZeroGrad.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad { get; internal set; }
 
     /// <summary>True for tensors made by a recorded op (not a leaf): their grads are freed during backward.</summary>
     internal bool IsIntermediate { get; set; }

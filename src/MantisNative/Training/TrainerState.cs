@@ -47,7 +47,7 @@ public sealed class TrainerState
         }
         File.WriteAllBytes(Path.Combine(folder, StateFile), ms.ToArray());
         var sw = new SafetensorsWriter();
-        foreach (var (name, (m, v)) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (name, m, v) in optimizer.Moments().OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             sw.AddFloat32("exp_avg." + name, new long[] { m.Length }, m);
             sw.AddFloat32("exp_avg_sq." + name, new long[] { v.Length }, v);
@@ -77,12 +77,9 @@ public sealed class TrainerState
             throw new MantisException($"{path}: damaged trainer state: {e.Message}");
         }
         using var opt = SafetensorsFile.Open(Path.Combine(folder, OptimizerFile));
-        optimizer.State.Clear();
-        foreach (var name in opt.Names.Where(n => n.StartsWith("exp_avg.", StringComparison.Ordinal)))
-        {
-            string p = name["exp_avg.".Length..];
-            optimizer.State[p] = (opt.ReadFloat32(name), opt.ReadFloat32("exp_avg_sq." + p));
-        }
+        optimizer.RestoreMoments(opt.Names.Where(n => n.StartsWith("exp_avg.", StringComparison.Ordinal))
+            .Select(name => name["exp_avg.".Length..])
+            .Select(p => (p, opt.ReadFloat32("exp_avg." + p), opt.ReadFloat32("exp_avg_sq." + p))).ToList());
         return s;
     }
 }

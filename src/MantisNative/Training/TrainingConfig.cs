@@ -153,7 +153,10 @@ public sealed record TrainingConfig
         foreach (var part in Train)
             Need(part is "projector" or "llm" or "vision", "train", $"has '{part}'; use projector, llm and/or vision");
         Need(Train.Count > 0, "train", "must name at least one part (projector, llm, vision)");
-        Need(Device is "auto" or "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal), "device", $"must be cpu, cuda[:N] or auto, got '{Device}'");
+        // the trainer runs on the CPU: a GPU asked for is refused here rather than silently ignored
+        Need(Device is "auto" or "cpu", "device", Device.StartsWith("cuda", StringComparison.Ordinal)
+            ? $"is '{Device}', but training runs on the CPU for now (GPU training is not built yet); use cpu or auto"
+            : $"must be cpu or auto, got '{Device}'");
         return this;
     }
 

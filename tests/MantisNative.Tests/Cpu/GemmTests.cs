@@ -10,7 +10,8 @@ namespace MantisNative.Tests.Cpu;
 /// not approached by random-sign data), so 1e-5 leaves a margin without hiding an indexing bug, which
 /// shows up as an O(1) error.
 /// </summary>
-public class GemmTests
+[TestFixtureSource(typeof(CpuIsaCases), nameof(CpuIsaCases.Supported))]
+public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
 {
     private const double Tolerance = 1e-5;
     private static readonly int[] Sizes = { 1, 3, 17, 64, 65, 257 };

@@ -1,5 +1,5 @@
 using MantisNative.Backends.Cuda;
-using MantisNative.Backends.Cuda.Checks;
+using MantisNative.Diagnostics.Kernels;
 using MantisNative.Interop;
 using NUnit.Framework;
 

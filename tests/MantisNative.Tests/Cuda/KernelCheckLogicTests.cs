@@ -1,4 +1,4 @@
-using MantisNative.Backends.Cuda.Checks;
+using MantisNative.Diagnostics.Kernels;
 using NUnit.Framework;
 
 namespace MantisNative.Tests.Cuda;

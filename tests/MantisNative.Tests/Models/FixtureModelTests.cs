@@ -68,7 +68,7 @@ public class FixtureModelTests
             Assert.That(e, Is.LessThanOrEqualTo(1e-4), g);
         }
         TestContext.Out.WriteLine($"{_name}: worst gradient rel L2 {worst:E2} over {gradNames.Count} tensors");
-        foreach (var p in model.Parameters.All.Where(p => p.Part == Nn.ModelPart.Vision)) Assert.That(p.Tensor.Grad, Is.Null, "frozen tower");
+        foreach (var p in model.Parameters.All.Where(p => p.Part == MantisNative.Models.ModelPart.Vision)) Assert.That(p.Tensor.Grad, Is.Null, "frozen tower");
 
         // One AdamW step (lr 1e-3, betas 0.9/0.95, eps 1e-8, weight decay 0.1 on every trainable tensor) as the fixture.
         // First, the optimizer alone: fed transformers' own gradients it must land on transformers' parameters to

@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using MantisNative.IO;
 using MantisNative.Models.Config;
 using NUnit.Framework;

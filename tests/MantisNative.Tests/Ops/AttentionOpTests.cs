@@ -2,11 +2,14 @@ using MantisNative.Autograd;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 using NUnit.Framework;
+using MantisNative.Tests.Cpu;
 using static MantisNative.Tests.Ops.GradCheck;
 
 namespace MantisNative.Tests.Ops;
 
-public class AttentionOpTests
+/// <summary>Runs once per CPU kernel family (attention's score and value products go through the GEMM micro-kernels).</summary>
+[TestFixtureSource(typeof(CpuIsaCases), nameof(CpuIsaCases.Supported))]
+public class AttentionOpTests(CpuIsa isa) : ForcedIsaFixture(isa)
 {
     /// <summary>Naive softmax(QK^T * scale + mask) V in double.</summary>
     private static double[] Naive(double[] q, double[] k, double[] v, int B, int H, int Hkv, int T, int S, int D, bool causal, bool[]? valid)
@@ -47,7 +50,7 @@ public class AttentionOpTests
     [TestCase(false, false, 2, 2, 4, 6)]   // bidirectional, cross lengths
     [TestCase(true, true, 4, 1, 6, 6)]     // causal + GQA (4:1) + padding
     [TestCase(true, true, 2, 2, 3, 7)]     // queries are the last T of S (KV-cache decode step) + padding
-    [TestCase(false, true, 3, 1, 70, 70)]  // more keys than one 64-key block, bidirectional + padding
+    [TestCase(false, true, 3, 1, 70, 70)]  // more queries than one 64-query block (keys come 256 to a block), bidirectional + padding
     public void AttentionMatchesNaive(bool causal, bool padded, int H, int Hkv, int T, int S)
     {
         int B = 2, D = 8;
@@ -86,9 +89,9 @@ public class AttentionOpTests
     public void RopeMatchesReferenceWithLlama3Scaling()
     {
         int tokens = 5, heads = 2, dim = 8;
-        var inv = Rope.ApplyLlama3Scaling(Rope.InverseFrequencies(dim, 500000), 8, 1, 4, 16);
+        var inv = RopeTables.ApplyLlama3Scaling(RopeTables.InverseFrequencies(dim, 500000), 8, 1, 4, 16);
         var positions = new[] { 0, 3, 7, 100, 2000 };
-        var (cos, sin) = Rope.Tables(inv, positions);
+        var (cos, sin) = RopeTables.Tables(inv, positions);
         var rng = new Rng(14);
         var x = RandomValues(rng, tokens * heads * dim);
         Check(t => Autograd.Ops.Rope(t[0], cos, sin), d =>
@@ -111,8 +114,8 @@ public class AttentionOpTests
     [Test]
     public void Llama3ScalingKeepsHighFrequenciesAndDividesLowOnes()
     {
-        var inv = Rope.InverseFrequencies(128, 500000);
-        var scaled = Rope.ApplyLlama3Scaling(inv, 8, 1, 4, 8192);
+        var inv = RopeTables.InverseFrequencies(128, 500000);
+        var scaled = RopeTables.ApplyLlama3Scaling(inv, 8, 1, 4, 8192);
         Assert.That(scaled[0], Is.EqualTo(inv[0]), "short wavelengths unchanged");
         Assert.That(scaled[^1], Is.EqualTo(inv[^1] / 8f).Within(1e-12), "long wavelengths divided by factor");
         Assert.That(inv[1], Is.EqualTo((float)(1 / Math.Pow(500000, 2.0 / 128))).Within(1e-12));

@@ -1,4 +1,5 @@
 using MantisNative.Autograd;
+using MantisNative.Backends;
 using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 using NUnit.Framework;

@@ -1,18 +1,7 @@
 namespace MantisNative.Backends.Cpu;
 
-/// <summary>The GELU variants Hugging Face configs name.</summary>
-public enum GeluKind
-{
-    /// <summary>"gelu": exact, 0.5 x (1 + erf(x / sqrt 2)).</summary>
-    Erf,
-    /// <summary>"gelu_pytorch_tanh", "gelu_new", "gelu_fast": the tanh approximation.</summary>
-    Tanh,
-    /// <summary>"quick_gelu": x * sigmoid(1.702 x) (CLIP).</summary>
-    Quick,
-}
-
 /// <summary>Scalar GELU forms (exact erf in double; the SIMD forms are in <see cref="VectorActivations"/>) and a parallel chunk loop.</summary>
-public static unsafe class Activations
+internal static unsafe class Activations
 {
     private const double SqrtTwoOverPi = 0.7978845608028654;
     private const double InvSqrt2 = 0.7071067811865476;

@@ -10,7 +10,7 @@ namespace MantisNative.Backends.Cpu;
 /// <param name="Causal">query i sees keys j &lt;= i + (S - T)</param>
 /// <param name="KeyValid">optional [B, S] key padding mask, false = never attended</param>
 /// <param name="Scale">multiplies q.k (usually 1/sqrt(D))</param>
-public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, bool[]? KeyValid, float Scale)
+internal sealed record AttentionShape(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, bool[]? KeyValid, float Scale)
 {
     public int Group => Heads / KvHeads;
 
@@ -27,7 +27,7 @@ public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int Query
 /// backward recomputes each block's probabilities from the saved log-sum-exp. A query row with no visible key
 /// outputs zeros.
 /// </summary>
-public static unsafe class Attention
+internal static unsafe class Attention
 {
     // Block sizes: a 64 x 256 score block (64 KB) stays in L2. Tests shrink them to exercise every block path.
     internal static int QueryBlock = 64;
@@ -119,86 +119,80 @@ public static unsafe class Attention
         });
     }
 
-    /// <summary>Gradients; dq, dk, dv may be null when not wanted. dk/dv are overwritten.</summary>
+    /// <summary>Gradients; dq, dk, dv may be null when not wanted. dq, dk and dv are overwritten.</summary>
+    /// <remarks>
+    /// One job per (batch, KV head) runs the query heads of its group one after another and accumulates their
+    /// dK and dV straight into the output: no two jobs write one row, so there are no per-head partial
+    /// buffers to allocate and sum (B * Hq * S * D floats twice per call, which was a large part of the
+    /// tiny model's attention backward).
+    /// </remarks>
     public static void Backward(AttentionShape a, float* q, float* k, float* v, float* o, float* lse, float* dout, float* dq, float* dk, float* dv)
     {
         int T = a.QueryLen, S = a.KeyLen, D = a.HeadDim, H = a.Heads;
-        bool wantKv = dk != null || dv != null;
-        // Per query head partial dK/dV, summed over each KV group afterwards: no two threads write one row.
-        var dkFull = wantKv ? new float[(long)a.Batch * H * S * D] : null;
-        var dvFull = wantKv ? new float[(long)a.Batch * H * S * D] : null;
-        nint pq = (nint)q, pk = (nint)k, pv = (nint)v, po = (nint)o, pl = (nint)lse, pdo = (nint)dout, pdq = (nint)dq;
-        CpuParallel.For(a.Batch * H, bh =>
-        {
-            int h = bh % H, b = bh / H, hk = h / a.Group;
-            float* K = (float*)pk + ((long)b * a.KvHeads + hk) * S * D;
-            float* V = (float*)pv + ((long)b * a.KvHeads + hk) * S * D;
-            float* Q = (float*)pq + (long)bh * T * D;
-            float* O = (float*)po + (long)bh * T * D;
-            float* dO = (float*)pdo + (long)bh * T * D;
-            float* L = (float*)pl + (long)bh * T;
-            float* dQ = pdq == 0 ? null : (float*)pdq + (long)bh * T * D;
-            if (dQ != null) new Span<float>(dQ, T * D).Clear();
-            var scratch = Scratch(2 * QueryBlock * KeyBlock + QueryBlock);
-            fixed (float* sc = scratch)
-            fixed (float* dkH0 = dkFull, dvH0 = dvFull)
-            {
-                float* P = sc, dP = sc + QueryBlock * KeyBlock, Dvec = dP + QueryBlock * KeyBlock;
-                float* dKH = dkH0 == null ? null : dkH0 + (long)bh * S * D;
-                float* dVH = dvH0 == null ? null : dvH0 + (long)bh * S * D;
-                for (int q0 = 0; q0 < T; q0 += QueryBlock)
-                {
-                    int nq = Math.Min(QueryBlock, T - q0);
-                    int kEnd = a.KeyEnd(q0 + nq - 1);
-                    for (int i = 0; i < nq; i++)
-                        Dvec[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + (long)(q0 + i) * D, D), new ReadOnlySpan<float>(O + (long)(q0 + i) * D, D));
-                    for (int k0 = 0; k0 < kEnd; k0 += KeyBlock)
-                    {
-                        int nk = Math.Min(KeyBlock, kEnd - k0);
-                        Scores(a, b, Q, K, q0, nq, k0, nk, P);
-                        for (int i = 0; i < nq; i++)
-                        {
-                            var row = new Span<float>(P + (long)i * nk, nk);
-                            float Li = L[q0 + i];
-                            if (float.IsNegativeInfinity(Li)) { row.Clear(); continue; }
-                            TensorPrimitives.Subtract(row, Li, row);
-                            TensorPrimitives.Exp(row, row);          // probabilities, 0 where masked
-                        }
-                        // dP = dO V^T; dS = P * (dP - D_i) * scale
-                        Gemm.Sgemm(false, true, nq, nk, D, 1f, dO + (long)q0 * D, D, V + (long)k0 * D, D, 0f, dP, nk);
-                        if (dVH != null) // dV += P^T dO
-                            Gemm.Sgemm(true, false, nk, D, nq, 1f, P, nk, dO + (long)q0 * D, D, 1f, dVH + (long)k0 * D, D);
-                        for (int i = 0; i < nq; i++)
-                        {
-                            var dpr = new Span<float>(dP + (long)i * nk, nk);
-                            TensorPrimitives.Subtract(dpr, Dvec[i], dpr);
-                            TensorPrimitives.Multiply(dpr, new ReadOnlySpan<float>(P + (long)i * nk, nk), dpr);
-                            TensorPrimitives.Multiply(dpr, a.Scale, dpr);
-                        }
-                        if (dQ != null) // dQ += dS K
-                            Gemm.Sgemm(false, false, nq, D, nk, 1f, dP, nk, K + (long)k0 * D, D, 1f, dQ + (long)q0 * D, D);
-                        if (dKH != null) // dK += dS^T Q
-                            Gemm.Sgemm(true, false, nk, D, nq, 1f, dP, nk, Q + (long)q0 * D, D, 1f, dKH + (long)k0 * D, D);
-                    }
-                }
-            }
-        });
-        if (!wantKv) return;
-        long kvSize = (long)S * D;
-        nint pdk = (nint)dk, pdv = (nint)dv;
+        nint pq = (nint)q, pk = (nint)k, pv = (nint)v, po = (nint)o, pl = (nint)lse, pdo = (nint)dout, pdq = (nint)dq, pdk = (nint)dk, pdv = (nint)dv;
         CpuParallel.For(a.Batch * a.KvHeads, bk =>
         {
             int b = bk / a.KvHeads, hk = bk % a.KvHeads;
-            var dkOut = pdk == 0 ? default : new Span<float>((float*)pdk + bk * kvSize, (int)kvSize);
-            var dvOut = pdv == 0 ? default : new Span<float>((float*)pdv + bk * kvSize, (int)kvSize);
-            if (pdk != 0) dkOut.Clear();
-            if (pdv != 0) dvOut.Clear();
-            for (int g = 0; g < a.Group; g++)
-            {
-                long src = ((long)b * H + hk * a.Group + g) * kvSize;
-                if (pdk != 0) TensorPrimitives.Add(dkOut, dkFull!.AsSpan((int)src, (int)kvSize), dkOut);
-                if (pdv != 0) TensorPrimitives.Add(dvOut, dvFull!.AsSpan((int)src, (int)kvSize), dvOut);
-            }
+            long kvOffset = (long)bk * S * D;
+            float* K = (float*)pk + kvOffset;
+            float* V = (float*)pv + kvOffset;
+            float* dK = pdk == 0 ? null : (float*)pdk + kvOffset;
+            float* dV = pdv == 0 ? null : (float*)pdv + kvOffset;
+            if (dK != null) new Span<float>(dK, S * D).Clear();
+            if (dV != null) new Span<float>(dV, S * D).Clear();
+            var scratch = Scratch(2 * QueryBlock * KeyBlock + QueryBlock);
+            fixed (float* sc = scratch)
+                for (int g = 0; g < a.Group; g++)
+                {
+                    long bh = (long)b * H + hk * a.Group + g;
+                    float* dQ = pdq == 0 ? null : (float*)pdq + bh * T * D;
+                    if (dQ != null) new Span<float>(dQ, T * D).Clear();
+                    HeadBackward(a, b, (float*)pq + bh * T * D, K, V, (float*)po + bh * T * D, (float*)pl + bh * T,
+                        (float*)pdo + bh * T * D, dQ, dK, dV, sc);
+                }
         });
+    }
+
+    /// <summary>One query head's contribution: dQ (overwritten region of this head) and dK, dV accumulated.</summary>
+    private static void HeadBackward(AttentionShape a, int b, float* Q, float* K, float* V, float* O, float* L, float* dO,
+        float* dQ, float* dKH, float* dVH, float* sc)
+    {
+        int T = a.QueryLen, D = a.HeadDim;
+        float* P = sc, dP = sc + QueryBlock * KeyBlock, Dvec = dP + QueryBlock * KeyBlock;
+        for (int q0 = 0; q0 < T; q0 += QueryBlock)
+        {
+            int nq = Math.Min(QueryBlock, T - q0);
+            int kEnd = a.KeyEnd(q0 + nq - 1);
+            for (int i = 0; i < nq; i++)
+                Dvec[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + (long)(q0 + i) * D, D), new ReadOnlySpan<float>(O + (long)(q0 + i) * D, D));
+            for (int k0 = 0; k0 < kEnd; k0 += KeyBlock)
+            {
+                int nk = Math.Min(KeyBlock, kEnd - k0);
+                Scores(a, b, Q, K, q0, nq, k0, nk, P);
+                for (int i = 0; i < nq; i++)
+                {
+                    var row = new Span<float>(P + (long)i * nk, nk);
+                    float Li = L[q0 + i];
+                    if (float.IsNegativeInfinity(Li)) { row.Clear(); continue; }
+                    TensorPrimitives.Subtract(row, Li, row);
+                    TensorPrimitives.Exp(row, row);          // probabilities, 0 where masked
+                }
+                // dP = dO V^T; dS = P * (dP - D_i) * scale
+                Gemm.Sgemm(false, true, nq, nk, D, 1f, dO + (long)q0 * D, D, V + (long)k0 * D, D, 0f, dP, nk);
+                if (dVH != null) // dV += P^T dO
+                    Gemm.Sgemm(true, false, nk, D, nq, 1f, P, nk, dO + (long)q0 * D, D, 1f, dVH + (long)k0 * D, D);
+                for (int i = 0; i < nq; i++)
+                {
+                    var dpr = new Span<float>(dP + (long)i * nk, nk);
+                    TensorPrimitives.Subtract(dpr, Dvec[i], dpr);
+                    TensorPrimitives.Multiply(dpr, new ReadOnlySpan<float>(P + (long)i * nk, nk), dpr);
+                    TensorPrimitives.Multiply(dpr, a.Scale, dpr);
+                }
+                if (dQ != null) // dQ += dS K
+                    Gemm.Sgemm(false, false, nq, D, nk, 1f, dP, nk, K + (long)k0 * D, D, 1f, dQ + (long)q0 * D, D);
+                if (dKH != null) // dK += dS^T Q
+                    Gemm.Sgemm(true, false, nk, D, nq, 1f, dP, nk, Q + (long)q0 * D, D, 1f, dKH + (long)k0 * D, D);
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace MantisNative.Backends.Cpu;
 /// (task objects, work-stealing queues, injection delays) is visible at those sizes. Nested calls
 /// (a body that calls For again) and calls that find the pool busy run inline on the calling thread.
 /// </remarks>
-public static class CpuParallel
+internal static class CpuParallel
 {
     private static int _threads = ReadDefault();
 

@@ -4,7 +4,7 @@ namespace MantisNative.Backends.Cpu;
 /// Softmax cross-entropy over logits [rows, vocab] with integer targets; rows whose target is the
 /// ignore index contribute nothing. Per-row losses are summed in double.
 /// </summary>
-public static unsafe class CrossEntropy
+internal static unsafe class CrossEntropy
 {
     /// <summary>Returns (sum of row losses, counted rows) and each row's log-sum-exp for the backward.</summary>
     private static readonly ThreadLocal<float[]> scratch = new(() => Array.Empty<float>());

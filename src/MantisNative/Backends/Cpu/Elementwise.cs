@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 /// Elementwise kernels with broadcasting over trailing dimensions: b has `inner` elements and repeats
 /// over a's `outer` leading blocks (inner == a's size when shapes are equal).
 /// </summary>
-public static unsafe class Elementwise
+internal static unsafe class Elementwise
 {
     private const int Chunk = 1 << 14;
 

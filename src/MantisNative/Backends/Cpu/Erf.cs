@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 /// under 1e-17; cancellation costs at most ~3 digits there), a continued fraction for erfc above.
 /// Accurate to ~1e-13 absolute, far below fp32 resolution.
 /// </summary>
-public static class Erf
+internal static class Erf
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
 

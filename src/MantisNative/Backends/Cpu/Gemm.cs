@@ -9,7 +9,7 @@ namespace MantisNative.Backends.Cpu;
 /// tiles of C across threads (<see cref="GemmParallel"/>);
 /// vectors and tiny problems through <see cref="GemmSmall"/>. Neither allocates per call.
 /// </remarks>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>Per-item work (multiply-adds) below which a batched GEMM parallelises over items instead of inside them.</summary>
     private const long BatchItemParallelWork = 1L << 22;
@@ -70,10 +70,11 @@ public static class Gemm
         // Fork-join costs microseconds (more when workers sleep): only split work that is worth it.
         long work = (long)m * n * k;
         if (work < (long)threads * MinWorkPerThread) threads = (int)Math.Max(1, work / MinWorkPerThread);
+        var family = GemmFamily.Active; // once per call: packing and kernel must agree on the tile
         if (GemmSmall.Applies(m, n, k))
             GemmSmall.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         else
-            GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            GemmParallel.Run(family, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
     /// <summary>C = beta * C, with beta == 0 writing zeros (not 0 * NaN).</summary>

@@ -15,17 +15,14 @@ namespace MantisNative.Backends.Cpu;
 /// </summary>
 internal static unsafe class GemmBlocked
 {
-    // Zen 4/5: 32-48 KB L1d, 1 MB L2 per core, shared L3. KC * NR * 4 B = 32 KB (B micro-panel in L1);
-    // MC * KC * 4 B <= 192 KB (A block in a fifth of L2; MC 192 and 384 measured within 2 %);
-    // KC * NC * 4 B = 2 MB (B panel), and the m x NC slice of C that the K loop revisits stays in L3.
-    // Swept with `gemm-tune` (KC 192..512, NC 2048/4096: all within ~3 % on one core). Settable for that sweep.
-    internal static int KCMax = 256, MCMax = 192, NCMax = 2048;
-
-    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+    // Block caps come from the family (GemmFamily: from the cache sizes). On Zen 5 (48 KB L1d, 1 MB L2) the
+    // AVX-512 family gets KC 256 and MC ~250; `gemm-tune` there found KC 192..512, MC 192/384, NC 2048/4096
+    // all within ~3 % on one core.
+    public static void Run(GemmFamily f, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
-        int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
-        var (kcStep, ncStep, mcStep) = Steps(m, n, k);
+        int MR = f.MR, NR = f.NR;
+        var (kcStep, ncStep, mcStep) = Steps(f, m, n, k);
 
         var buffers = GemmBuffers.Current;
         float* pb = buffers.PackB((long)kcStep * RoundUp(Math.Min(ncStep, n), NR));
@@ -39,32 +36,32 @@ internal static unsafe class GemmBlocked
             {
                 int kc = Math.Min(kcStep, k - pc);
                 float betaEff = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first one's result
-                GemmPacking.PackB(transB, b, ldb, pc, kc, jc, nc, 0, panels, pb);
+                GemmPacking.PackB(f, transB, b, ldb, pc, kc, jc, nc, 0, panels, pb);
                 for (int ic = 0; ic < m; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m - ic);
-                    GemmPacking.PackA(transA, a, lda, ic, mc, pc, kc, pa);
-                    MacroKernel(mc, nc, kc, alpha, pa, pb, betaEff, c + ic * ldc + jc, ldc);
+                    GemmPacking.PackA(f, transA, a, lda, ic, mc, pc, kc, pa);
+                    MacroKernel(f, mc, nc, kc, alpha, pa, pb, betaEff, c + ic * ldc + jc, ldc);
                 }
             }
         }
     }
 
     /// <summary>Block sizes: the fewest blocks under the caps, then equal sizes (rounded to the kernel's tile).</summary>
-    internal static (int Kc, int Nc, int Mc) Steps(int m, int n, int k) => (
-        RoundUp(CeilDiv(k, CeilDiv(k, KCMax)), 8),
-        RoundUp(CeilDiv(n, CeilDiv(n, NCMax)), GemmMicroKernel.NR),
-        RoundUp(CeilDiv(m, CeilDiv(m, MCMax)), GemmMicroKernel.MR));
+    internal static (int Kc, int Nc, int Mc) Steps(GemmFamily f, int m, int n, int k) => (
+        RoundUp(CeilDiv(k, CeilDiv(k, f.KCMax)), 8),
+        RoundUp(CeilDiv(n, CeilDiv(n, f.NCMax)), f.NR),
+        RoundUp(CeilDiv(m, CeilDiv(m, f.MCMax)), f.MR));
 
     /// <summary>One packed A block times a run of packed B panels: mc x nc of C.</summary>
-    internal static void MacroKernel(int mc, int nc, int kc, float alpha, float* pa, float* pb, float beta, float* c, nint ldc)
+    internal static void MacroKernel(GemmFamily f, int mc, int nc, int kc, float alpha, float* pa, float* pb, float beta, float* c, nint ldc)
     {
-        int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
+        int MR = f.MR, NR = f.NR;
         for (int jr = 0; jr < nc; jr += NR, pb += (nint)NR * kc)
         {
             int nr = Math.Min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR)
-                GemmMicroKernel.Tile(kc, pa + (nint)ir * kc, pb, c + ir * ldc + jr, ldc, alpha, beta, Math.Min(MR, mc - ir), nr);
+                GemmMicroKernel.Tile(f, kc, pa + (nint)ir * kc, pb, c + ir * ldc + jr, ldc, alpha, beta, Math.Min(MR, mc - ir), nr);
         }
     }
 

@@ -22,6 +22,9 @@ internal static unsafe class GemmKernel256
         Vector256<float> c40 = default, c41 = default;
         Vector256<float> c50 = default, c51 = default;
         Vector256<float> a0, b0, b1;
+        // The C tile is read only after the k loop: start fetching its six rows (64 bytes each) now, so
+        // the misses overlap the FMAs instead of stalling the stores.
+        for (int i = 0; i < MR; i++) Sse.Prefetch0(c + i * ldc);
         for (int p = 0; p < kc; p++)
         {
             b0 = Avx.LoadAlignedVector256(b);

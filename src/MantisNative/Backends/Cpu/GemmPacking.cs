@@ -13,9 +13,9 @@ namespace MantisNative.Backends.Cpu;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into ceil(mc/MR) panels of MR x kc at dst.</summary>
-    public static void PackA(bool transA, float* a, nint lda, int i0, int mc, int p0, int kc, float* dst)
+    public static void PackA(GemmFamily f, bool transA, float* a, nint lda, int i0, int mc, int p0, int kc, float* dst)
     {
-        int MR = GemmMicroKernel.MR;
+        int MR = f.MR;
         for (int ip = 0; ip < mc; ip += MR, dst += (nint)MR * kc)
         {
             int mr = Math.Min(MR, mc - ip);
@@ -53,6 +53,20 @@ internal static unsafe class GemmPacking
                 for (; p < kc; p++)
                     for (int i = 0; i < 12; i++) dst[(nint)p * 12 + i] = src[i * lda + p];
             }
+            else if (mr == 6 && MR == 6 && Avx.IsSupported)
+            {
+                // The AVX2 tile: a 4 x 8 register transpose for rows 0-3, rows 4-5 interleaved pairwise.
+                float* src = a + (nint)(i0 + ip) * lda + p0;
+                float* s4 = src + 4 * lda, s5 = src + 5 * lda;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    Transpose4x8(src + p, lda, dst + (nint)p * 6, 6);
+                    for (int q = p; q < p + 8; q++) { dst[(nint)q * 6 + 4] = s4[q]; dst[(nint)q * 6 + 5] = s5[q]; }
+                }
+                for (; p < kc; p++)
+                    for (int i = 0; i < 6; i++) dst[(nint)p * 6 + i] = src[i * lda + p];
+            }
             else
             {
                 // A is stored m x k: read each row contiguously, write it with stride MR.
@@ -69,9 +83,9 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Packs panels [panel0, panel1) of op(B)[p0..p0+kc, j0..j0+nc] (NR columns each) into dst (panel 0 at dst).</summary>
-    public static void PackB(bool transB, float* b, nint ldb, int p0, int kc, int j0, int nc, int panel0, int panel1, float* dst)
+    public static void PackB(GemmFamily f, bool transB, float* b, nint ldb, int p0, int kc, int j0, int nc, int panel0, int panel1, float* dst)
     {
-        int NR = GemmMicroKernel.NR;
+        int NR = f.NR;
         for (int jp = panel0; jp < panel1; jp++)
         {
             int jj = jp * NR;
@@ -92,6 +106,22 @@ internal static unsafe class GemmPacking
                 Avx512F.StoreAligned(d, Avx512F.LoadVector512(src));
                 Avx512F.StoreAligned(d + 16, Avx512F.LoadVector512(src + 16));
             }
+            return;
+        }
+        if (nr == NR && NR == 16 && Avx.IsSupported)
+        {
+            for (int p = 0; p < kc; p++, src += ldb, d += 16)
+            {
+                Avx.StoreAligned(d, Avx.LoadVector256(src));
+                Avx.StoreAligned(d + 8, Avx.LoadVector256(src + 8));
+            }
+            return;
+        }
+        if (nr == NR && NR % 4 == 0 && Vector128.IsHardwareAccelerated)
+        {
+            // The 128-bit (NEON) tile: NR / 4 vector copies per k step.
+            for (int p = 0; p < kc; p++, src += ldb, d += NR)
+                for (int j = 0; j < NR; j += 4) Vector128.Load(src + j).StoreAligned(d + j);
             return;
         }
         for (int p = 0; p < kc; p++, src += ldb, d += NR)

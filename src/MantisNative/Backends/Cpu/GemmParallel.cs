@@ -20,6 +20,7 @@ internal sealed unsafe class GemmParallel
     private int _m, _jc, _nc, _panels, _mc, _blocksM, _groups, _packChunks, _packItems;
     private int _pcCur, _kcCur, _pcNext, _kcNext;
     private float _alpha, _betaCur;
+    private GemmFamily _f = null!;
     private readonly Action<int> _step, _packOnly;
 
     private GemmParallel()
@@ -28,27 +29,28 @@ internal sealed unsafe class GemmParallel
         _packOnly = PackNextChunk;
     }
 
-    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+    public static void Run(GemmFamily f, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
     {
         if (threads <= 1)
         {
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            GemmBlocked.Run(f, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        (_cached ??= new GemmParallel()).Execute(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        (_cached ??= new GemmParallel()).Execute(f, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
-    private void Execute(bool transA, bool transB, int m, int n, int k, float alpha,
+    private void Execute(GemmFamily f, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
     {
-        int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
+        _f = f;
+        int MR = f.MR, NR = f.NR;
         _transA = transA; _transB = transB; _a = a; _b = b; _c = c;
         _lda = lda; _ldb = ldb; _ldc = ldc; _m = m; _alpha = alpha;
 
-        var (kcStep, ncStep, _) = GemmBlocked.Steps(m, n, k);
+        var (kcStep, ncStep, _) = GemmBlocked.Steps(f, m, n, k);
         // At least three M blocks per thread when m allows, none under 4 * MR rows.
-        int blocksM = Math.Max(1, Math.Min(Math.Max(GemmBlocked.CeilDiv(m, GemmBlocked.MCMax), 3 * threads), m / (4 * MR)));
+        int blocksM = Math.Max(1, Math.Min(Math.Max(GemmBlocked.CeilDiv(m, f.MCMax), 3 * threads), m / (4 * MR)));
         _mc = GemmBlocked.RoundUp(GemmBlocked.CeilDiv(m, blocksM), MR);
         _blocksM = GemmBlocked.CeilDiv(m, _mc);
 
@@ -94,21 +96,21 @@ internal sealed unsafe class GemmParallel
     private void PackNextChunk(int chunk)
     {
         int p0 = (int)((long)_panels * chunk / _packChunks), p1 = (int)((long)_panels * (chunk + 1) / _packChunks);
-        GemmPacking.PackB(_transB, _b, _ldb, _pcNext, _kcNext, _jc, _nc, p0, p1, _bufNext);
+        GemmPacking.PackB(_f, _transB, _b, _ldb, _pcNext, _kcNext, _jc, _nc, p0, p1, _bufNext);
     }
 
     private void ComputeItem(int item)
     {
-        int MR = GemmMicroKernel.MR, NR = GemmMicroKernel.NR;
+        int MR = _f.MR, NR = _f.NR;
         int ib = item / _groups, g = item % _groups;
         int ic = ib * _mc;
         int mc = Math.Min(_mc, _m - ic);
         int kc = _kcCur;
         float* pa = GemmBuffers.Current.PackA((long)GemmBlocked.RoundUp(mc, MR) * kc);
-        GemmPacking.PackA(_transA, _a, _lda, ic, mc, _pcCur, kc, pa);
+        GemmPacking.PackA(_f, _transA, _a, _lda, ic, mc, _pcCur, kc, pa);
 
         int jp0 = (int)((long)_panels * g / _groups), jp1 = (int)((long)_panels * (g + 1) / _groups);
-        GemmBlocked.MacroKernel(mc, (Math.Min(jp1 * NR, _nc) - jp0 * NR), kc, _alpha, pa, _bufCur + (nint)jp0 * NR * kc,
+        GemmBlocked.MacroKernel(_f, mc, (Math.Min(jp1 * NR, _nc) - jp0 * NR), kc, _alpha, pa, _bufCur + (nint)jp0 * NR * kc,
             _betaCur, _c + ic * _ldc + _jc + jp0 * NR, _ldc);
     }
 }

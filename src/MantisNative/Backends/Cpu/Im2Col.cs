@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 /// images [N, C, H, W] to rows [N * (H/P) * (W/P), C * P * P] ordered (c, kh, kw) like the conv weight,
 /// patches in row-major order (the conv output flattened). Pixels beyond the last whole patch are unused.
 /// </summary>
-public static unsafe class Im2Col
+internal static unsafe class Im2Col
 {
     public static void Forward(float* img, int n, int c, int h, int w, int p, float* cols)
     {

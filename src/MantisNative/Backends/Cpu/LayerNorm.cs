@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cpu;
 
 /// <summary>LayerNorm over the last dimension: y = (x - mean) / sqrt(var + eps) * w + b (biased variance).</summary>
-public static unsafe class LayerNorm
+internal static unsafe class LayerNorm
 {
     /// <summary>Forward; keeps mean and 1/std per row for the backward.</summary>
     public static void Forward(float* x, float* w, float* b, float* y, float* mean, float* rstd, int rows, int dim, float eps)

@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cpu;
 
 /// <summary>Copies a row-major tensor into the layout given by a permutation of its dimensions.</summary>
-public static unsafe class Permute
+internal static unsafe class Permute
 {
     /// <summary>dst[j0..jn] = src[i] where dst dimension k is src dimension perm[k].</summary>
     public static void Run(float* src, int[] srcDims, int[] perm, float* dst)

@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cpu;
 
 /// <summary>RMSNorm over the last dimension (Llama): y = w * x / sqrt(mean(x^2) + eps).</summary>
-public static unsafe class RmsNorm
+internal static unsafe class RmsNorm
 {
     /// <summary>Forward; writes 1/rms per row into <paramref name="rstd"/> for the backward.</summary>
     public static void Forward(float* x, float* w, float* y, float* rstd, int rows, int dim, float eps)

@@ -4,7 +4,7 @@ namespace MantisNative.Backends.Cpu;
 /// Row-parallel loops whose threads each sum a per-chunk partial (for weight gradients of norms):
 /// the partials are added in chunk order afterwards, so results do not depend on thread timing.
 /// </summary>
-public static class RowChunks
+internal static class RowChunks
 {
     public static int Count(int rows) => Math.Max(1, Math.Min(rows, CpuParallel.Threads * 4));
 

@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 /// chunks in parallel. fp32 throughout: TensorPrimitives' Exp/Tanh/Sigmoid are accurate to a few ulps, far inside
 /// the fp32 tolerance of the ops. GELU-erf stays scalar in double (.NET has no vector erf).
 /// </summary>
-public static unsafe class VectorActivations
+internal static unsafe class VectorActivations
 {
     private const int Chunk = 4096;
     private const float SqrtTwoOverPi = 0.7978845608028654f;

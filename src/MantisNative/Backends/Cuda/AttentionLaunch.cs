@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cuda;
 /// the constants mirror ATT_WARPS, ATT_BR and ATT_BC there, and <see cref="BackwardSharedBytes"/> mirrors the
 /// layout of its dynamic shared memory.
 /// </summary>
-public static class AttentionLaunch
+internal static class AttentionLaunch
 {
     public const int Warps = 4;                       // ATT_WARPS
     public const int QueryRowsPerBlock = Warps * 4;   // ATT_BR

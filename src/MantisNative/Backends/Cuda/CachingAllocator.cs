@@ -10,7 +10,7 @@ namespace MantisNative.Backends.Cuda;
 /// memory, every cached block is released and the allocation is tried once more.
 /// Single compute stream only (see <see cref="IDeviceAllocator"/>); not thread-safe beyond a lock per call.
 /// </summary>
-public sealed class CachingAllocator : IDeviceAllocator
+internal sealed class CachingAllocator : IDeviceAllocator
 {
     public const long SmallGranule = 512;
     public const long LargeGranule = 2 * 1024 * 1024;
@@ -105,7 +105,7 @@ public sealed class CachingAllocator : IDeviceAllocator
 }
 
 /// <summary>cuMemAlloc / cuMemFree.</summary>
-public sealed class DriverDeviceMemory : IRawDeviceMemory
+internal sealed class DriverDeviceMemory : IRawDeviceMemory
 {
     public ulong Allocate(long bytes)
     {

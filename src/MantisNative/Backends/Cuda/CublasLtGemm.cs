@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cuda;
 /// batches. Descriptors and the heuristic's algorithm are built once per shape and cached (a training step
 /// repeats the same shapes); the workspace is allocated once.
 /// </summary>
-public sealed unsafe class CublasLtGemm : IDisposable
+internal sealed unsafe class CublasLtGemm : IDisposable
 {
     public const long DefaultWorkspaceBytes = 32L * 1024 * 1024;
 

@@ -8,9 +8,10 @@ namespace MantisNative.Backends.Cuda;
 /// and process on first use (registered in <see cref="DeviceBackends"/>); every launch goes on the one compute
 /// stream, so kernels run in op order and only host copies synchronise.
 /// </summary>
-public sealed class CudaBackend : IDeviceBackend, IDisposable
+internal sealed class CudaBackend : IComputeBackend, IDisposable
 {
     private CublasLtGemm? _gemm;
+    private CudaOps? _ops;
 
     public Device Device { get; }
     public CudaContext Context { get; }
@@ -22,6 +23,9 @@ public sealed class CudaBackend : IDeviceBackend, IDisposable
         Context = context;
         Kernels = kernels;
     }
+
+    /// <summary>The op primitives on this device.</summary>
+    public IOpPrimitives Primitives => _ops ??= new CudaOps(this);
 
     /// <summary>cuBLASLt, created on the first GEMM.</summary>
     public CublasLtGemm Gemm => _gemm ??= new CublasLtGemm(Context);

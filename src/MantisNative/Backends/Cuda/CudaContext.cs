@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cuda;
 /// app's PyTorch), the compute stream and the allocator. Calls made from another thread must call
 /// <see cref="MakeCurrent"/> first (the driver's current context is per thread).
 /// </summary>
-public sealed class CudaContext : IDisposable
+internal sealed class CudaContext : IDisposable
 {
     private readonly PrimaryContextHandle _context;
 

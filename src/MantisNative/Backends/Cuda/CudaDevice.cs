@@ -4,7 +4,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>What the driver says about one GPU.</summary>
-public sealed record CudaDeviceInfo(
+internal sealed record CudaDeviceInfo(
     int Ordinal,
     string Name,
     int MultiprocessorCount,
@@ -21,7 +21,7 @@ public sealed record CudaDeviceInfo(
 }
 
 /// <summary>Device enumeration and properties (the driver must be available: <see cref="CudaDriver.IsAvailable"/>).</summary>
-public static class CudaDevice
+internal static class CudaDevice
 {
     public static int Count
     {

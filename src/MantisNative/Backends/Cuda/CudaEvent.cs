@@ -3,7 +3,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>An event for timing (or ordering) work on a stream.</summary>
-public sealed class CudaEvent : IDisposable
+internal sealed class CudaEvent : IDisposable
 {
     private readonly EventHandle _handle;
 

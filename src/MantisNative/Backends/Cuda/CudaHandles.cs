@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cuda;
 // the context already), which is what ReleaseHandle's bool is for.
 
 /// <summary>A retained primary context; releasing it drops our reference (cuDevicePrimaryCtxRelease).</summary>
-public sealed class PrimaryContextHandle : SafeHandle
+internal sealed class PrimaryContextHandle : SafeHandle
 {
     public int Device { get; }
     public PrimaryContextHandle(nint context, int device) : base(0, true) { SetHandle(context); Device = device; }
@@ -17,7 +17,7 @@ public sealed class PrimaryContextHandle : SafeHandle
 }
 
 /// <summary>A stream created with cuStreamCreate.</summary>
-public sealed class StreamHandle : SafeHandle
+internal sealed class StreamHandle : SafeHandle
 {
     public StreamHandle(nint stream) : base(0, true) => SetHandle(stream);
     public override bool IsInvalid => handle == 0;
@@ -25,7 +25,7 @@ public sealed class StreamHandle : SafeHandle
 }
 
 /// <summary>An event created with cuEventCreate.</summary>
-public sealed class EventHandle : SafeHandle
+internal sealed class EventHandle : SafeHandle
 {
     public EventHandle(nint evt) : base(0, true) => SetHandle(evt);
     public override bool IsInvalid => handle == 0;
@@ -33,7 +33,7 @@ public sealed class EventHandle : SafeHandle
 }
 
 /// <summary>A module loaded with cuModuleLoadDataEx; its functions are valid while it lives.</summary>
-public sealed class ModuleHandle : SafeHandle
+internal sealed class ModuleHandle : SafeHandle
 {
     public ModuleHandle(nint module) : base(0, true) => SetHandle(module);
     public override bool IsInvalid => handle == 0;

@@ -4,7 +4,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>A kernel entry point of a loaded module (valid while the module lives).</summary>
-public sealed class CudaKernel
+internal sealed class CudaKernel
 {
     public string Name { get; }
     public nint Handle { get; }
@@ -26,7 +26,7 @@ public sealed class CudaKernel
 }
 
 /// <summary>A module loaded from PTX or CUBIN (cuModuleLoadDataEx), with its functions looked up once.</summary>
-public sealed unsafe class CudaModule : IDisposable
+internal sealed unsafe class CudaModule : IDisposable
 {
     private readonly ModuleHandle _handle;
     private readonly Dictionary<string, CudaKernel> _kernels = new(StringComparer.Ordinal);

@@ -1,75 +1,87 @@
-using MantisNative.Autograd;
 using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
 // Attention on the device (kernels/attention.cu). The op's layout is [B, H, T, D]; the kernels read
-// [B, T, H, D], so q, k, v and the output gradient are permuted on the way in and the results on the way out
-// (correct first; a layout-native path is a later speed issue).
-public static partial class CudaOps
+// [B, T, H, D], so q, k, v, the output and its gradient are permuted on the way in and the results on the way out
+// (the backward permutes its inputs again rather than keeping four copies alive from the forward; a layout-native
+// path is a later speed issue).
+internal sealed partial class CudaOps
 {
     private static readonly int[] SwapHeadsAndTokens = { 0, 2, 1, 3 };
 
-    private static Tensor ToTokenMajor(Tensor x)
+    private Tensor ToTokenMajor(Tensor x)
     {
         var y = Tensor.EmptyOn(x.Device, new Shape(x.Dim(0), x.Dim(2), x.Dim(1), x.Dim(3)), x.DType);
         PermuteInto(x, SwapHeadsAndTokens, y);
         return y;
     }
 
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, bool[]? keyValid, float scale)
+    private static void RequireKernel(Tensor q, int d)
+    {
+        if (!AttentionLaunch.Supports(d))
+            throw new MantisException($"Attention on {q.Device}: no kernel for head dim {d} (have {string.Join(", ", AttentionLaunch.HeadDims)})");
+    }
+
+    private static void RequireMask(Tensor? keyValid)
+    {
+        if (keyValid is not null && keyValid.DType is not (DType.U8 or DType.Bool))
+            throw new MantisException($"Attention on {keyValid.Device}: the key mask must be U8 or Bool, got {keyValid.DType}");
+    }
+
+    public (Tensor O, Tensor Lse) AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
     {
         RequireBf16("Attention", q, k, v);
-        int B = q.Dim(0), H = q.Dim(1), T = q.Dim(2), D = q.Dim(3), Hkv = k.Dim(1), S = k.Dim(2);
-        if (!AttentionLaunch.Supports(D))
-            throw new MantisException($"Attention on {q.Device}: no kernel for head dim {D} (have {string.Join(", ", AttentionLaunch.HeadDims)})");
-        var be = Be(q);
-        var qt = ToTokenMajor(q);
-        var kt = ToTokenMajor(k);
-        var vt = ToTokenMajor(v);
-        var mask = keyValid is null ? null : Bytes(q, keyValid, B, S);
-        var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
+        RequireMask(keyValid);
+        var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        RequireKernel(q, D);
+        using var qt = ToTokenMajor(q);
+        using var kt = ToTokenMajor(k);
+        using var vt = ToTokenMajor(v);
+        using var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
         var lse = EmptyF32(q, new Shape(B, H, T));
         if (T > 0 && B * H > 0)
-            be.Launch("attention", AttentionLaunch.ForwardFunction(D), AttentionLaunch.ForwardGrid(B, H, T),
+            _be.Launch("attention", AttentionLaunch.ForwardFunction(D), AttentionLaunch.ForwardGrid(B, H, T),
                 new KernelArgs().Ptr(P(qt)).Ptr(P(kt)).Ptr(P(vt)).Ptr(P(ot)).Ptr(P(lse)).Int(H).Int(Hkv).Int(T).Int(S)
-                    .Float(scale).Int(causal ? 1 : 0).Ptr(0UL).Ptr(P(mask)), AttentionLaunch.Threads);
+                    .Float(geo.Scale).Int(geo.Causal ? 1 : 0).Ptr(0UL).Ptr(P(keyValid)), AttentionLaunch.Threads);
         var o = Tensor.EmptyOn(q.Device, q.Shape, DType.BF16);
         PermuteInto(ot, SwapHeadsAndTokens, o);
-        if (!Tape.Needs(q, k, v))
+        return (o, lse);
+    }
+
+    public (Tensor? Q, Tensor? K, Tensor? V) AttentionBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse, Tensor? keyValid,
+        AttentionGeometry geo, bool needQ, bool needK, bool needV)
+    {
+        RequireBf16("Attention backward", g, q, k, v, o);
+        RequireMask(keyValid);
+        var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        using var qt = ToTokenMajor(q);
+        using var kt = ToTokenMajor(k);
+        using var vt = ToTokenMajor(v);
+        using var ot = ToTokenMajor(o);
+        using var gt = ToTokenMajor(g);
+        using var delta = EmptyF32(q, new Shape(B, H, T));
+        using var dq = ZerosF32(qt);
+        using var dk = ZerosF32(kt);
+        using var dv = ZerosF32(vt);
+        if (T > 0 && B * H > 0)
         {
-            foreach (var t in new[] { qt, kt, vt, ot, lse, mask }) t?.Dispose();
-            return o;
+            _be.Launch("attention", "attention_backward_delta", AttentionLaunch.DeltaGrid(B, H, T, _be.Context.Device.MultiprocessorCount),
+                new KernelArgs().Ptr(P(ot)).Ptr(P(gt)).Ptr(P(delta)).Int(B).Int(H).Int(T).Int(D), AttentionLaunch.Threads);
+            if (S > 0)
+                _be.Launch("attention", AttentionLaunch.BackwardFunction(D), AttentionLaunch.BackwardGrid(B, H, S),
+                    new KernelArgs().Ptr(P(qt)).Ptr(P(kt)).Ptr(P(vt)).Ptr(P(gt)).Ptr(P(lse)).Ptr(P(delta)).Ptr(P(dq)).Ptr(P(dk)).Ptr(P(dv))
+                        .Int(H).Int(Hkv).Int(T).Int(S).Float(geo.Scale).Int(geo.Causal ? 1 : 0).Ptr(0UL).Ptr(P(keyValid)),
+                    AttentionLaunch.Threads, AttentionLaunch.BackwardSharedBytes(D));
         }
-        Record(o, g =>
+        // fp32 gradients back to the op's layout; accumulation rounds them into BF16 intermediates
+        Tensor? Back(bool need, Tensor input, Tensor g32)
         {
-            using var gt = ToTokenMajor(g);
-            using var delta = EmptyF32(q, new Shape(B, H, T));
-            using var dq = ZerosF32(qt);
-            using var dk = ZerosF32(kt);
-            using var dv = ZerosF32(vt);
-            if (T > 0 && B * H > 0)
-            {
-                be.Launch("attention", "attention_backward_delta", AttentionLaunch.DeltaGrid(B, H, T, be.Context.Device.MultiprocessorCount),
-                    new KernelArgs().Ptr(P(ot)).Ptr(P(gt)).Ptr(P(delta)).Int(B).Int(H).Int(T).Int(D), AttentionLaunch.Threads);
-                if (S > 0)
-                    be.Launch("attention", AttentionLaunch.BackwardFunction(D), AttentionLaunch.BackwardGrid(B, H, S),
-                        new KernelArgs().Ptr(P(qt)).Ptr(P(kt)).Ptr(P(vt)).Ptr(P(gt)).Ptr(P(lse)).Ptr(P(delta)).Ptr(P(dq)).Ptr(P(dk)).Ptr(P(dv))
-                            .Int(H).Int(Hkv).Int(T).Int(S).Float(scale).Int(causal ? 1 : 0).Ptr(0UL).Ptr(P(mask)),
-                        AttentionLaunch.Threads, AttentionLaunch.BackwardSharedBytes(D));
-            }
-            // fp32 gradients back to the op's layout; AccumulateGrad rounds them into BF16 intermediates
-            void Back(Tensor input, Tensor g32)
-            {
-                if (!input.RequiresGrad) return;
-                using var gi = Tensor.EmptyOn(input.Device, input.Shape, DType.F32);
-                PermuteInto(g32, SwapHeadsAndTokens, gi);
-                input.AccumulateGrad(gi);
-            }
-            Back(q, dq);
-            Back(k, dk);
-            Back(v, dv);
-        });
-        return o;
+            if (!need) return null;
+            var gi = Tensor.EmptyOn(input.Device, input.Shape, DType.F32);
+            PermuteInto(g32, SwapHeadsAndTokens, gi);
+            return gi;
+        }
+        return (Back(needQ, q, dq), Back(needK, k, dk), Back(needV, v, dv));
     }
 }

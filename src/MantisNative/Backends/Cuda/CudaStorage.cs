@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cuda;
 /// finalizer cannot call CUDA (wrong thread, no current context), so it hands the buffer to the backend, which frees
 /// it on its own thread at the next allocation.
 /// </summary>
-public sealed class CudaStorage : IDeviceStorage
+internal sealed class CudaStorage : IDeviceStorage
 {
     private readonly CudaBackend _backend;
     private readonly DeviceBuffer _buffer;

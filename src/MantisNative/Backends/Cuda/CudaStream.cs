@@ -3,7 +3,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>A non-blocking stream: the compute stream all kernels, copies and stream-ordered frees go to.</summary>
-public sealed class CudaStream : IDisposable
+internal sealed class CudaStream : IDisposable
 {
     private readonly StreamHandle _handle;
 

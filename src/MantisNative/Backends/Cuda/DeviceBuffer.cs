@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cuda;
 /// host copies. Copies are explicit calls, never implicit; a host copy waits for the stream, because the host
 /// span is only guaranteed to live for the call (pageable memory).
 /// </summary>
-public sealed class DeviceBuffer : IDisposable
+internal sealed class DeviceBuffer : IDisposable
 {
     private readonly CudaContext _context;
     private ulong _pointer;

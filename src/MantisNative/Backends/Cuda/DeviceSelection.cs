@@ -4,7 +4,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>What the machine offers: the CLI's `--device` choice is resolved against it (a fake one in tests).</summary>
-public interface IGpuProbe
+internal interface IGpuProbe
 {
     /// <summary>Null when CUDA devices can be used, else why not (no driver, no device, no NVRTC).</summary>
     string? UnavailableReason { get; }
@@ -12,7 +12,7 @@ public interface IGpuProbe
 }
 
 /// <summary>The real machine: the driver, its device count and NVRTC (kernels are compiled at run time).</summary>
-public sealed class DriverGpuProbe : IGpuProbe
+internal sealed class DriverGpuProbe : IGpuProbe
 {
     public string? UnavailableReason =>
         !CudaDriver.IsAvailable ? $"no usable CUDA driver: {CudaDriver.UnavailableReason}"
@@ -24,7 +24,7 @@ public sealed class DriverGpuProbe : IGpuProbe
 }
 
 /// <summary>Resolves `--device cpu|cuda[:N]|auto`.</summary>
-public static class DeviceSelection
+internal static class DeviceSelection
 {
     /// <summary>auto: cuda:0 when a driver and a device exist, else cpu. cuda[:N] where there is none is an error with the reason.</summary>
     public static Device Resolve(string? spec, IGpuProbe probe)

@@ -1,14 +1,14 @@
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>Which tensor of an op a GEMM operand is (the forward's a, b, y; the backward's g, ga, gb).</summary>
-public enum GemmOperand { A, B, Y, G, GA, GB }
+internal enum GemmOperand { A, B, Y, G, GA, GB }
 
 /// <summary>
 /// One row-major GEMM C = op(A) op(B) (+ beta C) over operands named by role, with element offsets and strides:
 /// the device ops turn it into a cuBLASLt call, and a test runs the same plan with the CPU Sgemm on host arrays,
 /// so the derivation of every MatMul/Linear GEMM (forward and backward) is checked without a GPU.
 /// </summary>
-public readonly record struct GemmCall(
+internal readonly record struct GemmCall(
     int Batch, bool TransA, bool TransB, int M, int N, int K,
     GemmOperand A, long OffsetA, int Lda, long StrideA,
     GemmOperand B, long OffsetB, int Ldb, long StrideB,
@@ -20,7 +20,7 @@ public readonly record struct GemmCall(
 /// matrix shared by every batch item. A shared b never becomes a stride-0 batch: it is folded into one GEMM when
 /// a's rows are contiguous, else done item by item (summing into gb with beta = 1).
 /// </summary>
-public static class MatMulPlan
+internal static class MatMulPlan
 {
     public static IReadOnlyList<GemmCall> Forward(bool transA, bool transB, int m, int n, int k, int batch, bool shared, int lda, int ldb)
     {
@@ -68,7 +68,7 @@ public static class MatMulPlan
 }
 
 /// <summary>The GEMMs of Linear: y = x W^T with x [rows, in] as operand A and W [out, in] as operand B.</summary>
-public static class LinearPlan
+internal static class LinearPlan
 {
     public static GemmCall Forward(int rows, int inF, int outF) =>
         new(1, false, true, rows, outF, inF, GemmOperand.A, 0, inF, 0, GemmOperand.B, 0, inF, 0, GemmOperand.Y, 0, outF, 0);

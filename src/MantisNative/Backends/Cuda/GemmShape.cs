@@ -9,7 +9,7 @@ namespace MantisNative.Backends.Cuda;
 /// Strides are in elements between consecutive matrices of the batch (0 broadcasts one matrix to all).
 /// A linear layer y = x W^T is (M = rows, N = out, K = in, TransB = true).
 /// </summary>
-public readonly record struct GemmShape(
+internal readonly record struct GemmShape(
     int M, int N, int K,
     bool TransA = false, bool TransB = false,
     int Lda = 0, int Ldb = 0, int Ldc = 0,
@@ -33,14 +33,14 @@ public readonly record struct GemmShape(
 }
 
 /// <summary>One operand as cuBLASLt (column-major) sees it.</summary>
-public readonly record struct ColumnMajorOperand(CublasOperation Op, long Rows, long Cols, long Ld, long Stride);
+internal readonly record struct ColumnMajorOperand(CublasOperation Op, long Rows, long Cols, long Ld, long Stride);
 
 /// <summary>
 /// The row-major GEMM rewritten for column-major cuBLASLt. A row-major matrix is the column-major view of its
 /// transpose, so C = op(A) op(B) becomes C^T = op(B)^T op(A)^T: cuBLASLt's first operand is our B, its second
 /// our A, and its output is C^T (N x M column-major = C row-major). No data moves.
 /// </summary>
-public readonly record struct ColumnMajorGemm(long M, long N, long K, ColumnMajorOperand A, ColumnMajorOperand B, ColumnMajorOperand C)
+internal readonly record struct ColumnMajorGemm(long M, long N, long K, ColumnMajorOperand A, ColumnMajorOperand B, ColumnMajorOperand C)
 {
     public static ColumnMajorGemm From(GemmShape s)
     {

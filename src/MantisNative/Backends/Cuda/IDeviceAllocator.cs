@@ -2,7 +2,7 @@ namespace MantisNative.Backends.Cuda;
 
 /// <summary>Device memory for buffers. Frees are ordered on the compute stream: a block may be reused by later
 /// work on that stream while earlier kernels still read it, never by another stream.</summary>
-public interface IDeviceAllocator : IDisposable
+internal interface IDeviceAllocator : IDisposable
 {
     ulong Allocate(long bytes);
     void Free(ulong pointer, long bytes);
@@ -11,7 +11,7 @@ public interface IDeviceAllocator : IDisposable
 }
 
 /// <summary>The raw driver calls under <see cref="CachingAllocator"/> (an interface so its logic is testable).</summary>
-public interface IRawDeviceMemory
+internal interface IRawDeviceMemory
 {
     /// <summary>Allocates or throws (a <see cref="MantisNative.Interop.CudaException"/> with CUDA_ERROR_OUT_OF_MEMORY when full).</summary>
     ulong Allocate(long bytes);

@@ -9,7 +9,7 @@ namespace MantisNative.Backends.Cuda;
 /// and are pinned only for the launch call (the driver copies them then). Device pointers are ulong values;
 /// a null optional pointer is 0.
 /// </summary>
-public sealed class KernelArgs
+internal sealed class KernelArgs
 {
     private byte[] _buffer = new byte[128];
     private readonly List<int> _offsets = new();

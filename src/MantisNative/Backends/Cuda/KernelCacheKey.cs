@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cuda;
 /// common.cuh recompiles everything), the options, the target architecture and the compiler identity (an NVRTC
 /// upgrade recompiles). Each part is length-prefixed so no two different inputs can concatenate alike.
 /// </summary>
-public static class KernelCacheKey
+internal static class KernelCacheKey
 {
     public static string Compute(string source, IReadOnlyList<KernelHeader> headers, IReadOnlyList<string> options,
                                  KernelTarget target, string compilerIdentity)

@@ -1,17 +1,17 @@
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>One kernel source file: its name is the file stem ("rmsnorm" for kernels/rmsnorm.cu).</summary>
-public sealed record KernelSource(string Name, string Path, string Text);
+internal sealed record KernelSource(string Name, string Path, string Text);
 
 /// <summary>A header the sources include by name (common.cuh), handed to NVRTC as an in-memory header.</summary>
-public sealed record KernelHeader(string IncludeName, string Text);
+internal sealed record KernelHeader(string IncludeName, string Text);
 
 /// <summary>
 /// The kernels/ folder: every *.cu source and every *.cuh header. Found through MANTIS_KERNELS_DIR, next to
 /// the program (publish-device copies kernels/ there), or by walking up from the program's folder and the
 /// working directory (a source checkout).
 /// </summary>
-public sealed class KernelCatalog
+internal sealed class KernelCatalog
 {
     public const string EnvironmentVariable = "MANTIS_KERNELS_DIR";
 

@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>The outcome for one source and target: ok or the log, plus per-kernel resources.</summary>
-public sealed record KernelSourceReport(
+internal sealed record KernelSourceReport(
     string Source,
     KernelTarget Target,
     bool Success,
@@ -35,7 +35,7 @@ public sealed record KernelSourceReport(
 /// Compiles every source of a catalog for a target through the module cache: the code path shared by
 /// `mantis kernels compile` and the CI compile test.
 /// </summary>
-public sealed class KernelCompiler
+internal sealed class KernelCompiler
 {
     public KernelCatalog Catalog { get; }
     public KernelModuleCache Cache { get; }

@@ -12,7 +12,7 @@ namespace MantisNative.Backends.Cuda;
 /// half-written file, and two processes compiling the same kernel both succeed. The cache is best effort:
 /// an unwritable folder costs a recompile next time, never a failure.
 /// </summary>
-public sealed class KernelDiskCache
+internal sealed class KernelDiskCache
 {
     public const string EnvironmentVariable = "MANTIS_KERNEL_CACHE";
     private static readonly byte[] Magic = "MKC1"u8.ToArray();

@@ -3,7 +3,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>cuLaunchKernel with a <see cref="KernelArgs"/> list, on a stream.</summary>
-public static class KernelLauncher
+internal static class KernelLauncher
 {
     /// <summary>Dynamic shared memory above the default 48 KiB needs a per-function opt-in.</summary>
     public const int DefaultSharedLimit = 48 * 1024;

@@ -1,13 +1,13 @@
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>Where a compiled image came from (tests and `mantis kernels compile` report it).</summary>
-public enum KernelCacheOrigin { Compiled, Disk, Memory }
+internal enum KernelCacheOrigin { Compiled, Disk, Memory }
 
 /// <summary>A compiled source: the image to hand to cuModuleLoadDataEx, the compiler log and the key.</summary>
-public sealed record CompiledKernelSource(string Name, KernelTarget Target, string Key, byte[] Image, string Log, KernelCacheOrigin Origin);
+internal sealed record CompiledKernelSource(string Name, KernelTarget Target, string Key, byte[] Image, string Log, KernelCacheOrigin Origin);
 
 /// <summary>A source that did not compile; the message carries the compiler's log.</summary>
-public sealed class KernelCompileException : Exception
+internal sealed class KernelCompileException : Exception
 {
     public string SourceName { get; }
     public string Log { get; }
@@ -24,7 +24,7 @@ public sealed class KernelCompileException : Exception
 /// then the disk cache (keyed by <see cref="KernelCacheKey"/>), then the compiler, whose result is written
 /// back to disk. A damaged disk entry reads as a miss and is replaced.
 /// </summary>
-public sealed class KernelModuleCache
+internal sealed class KernelModuleCache
 {
     private readonly IKernelCompiler _compiler;
     private readonly KernelDiskCache? _disk;

@@ -6,7 +6,7 @@ namespace MantisNative.Backends.Cuda;
 /// The kernels of one context: each source is compiled (through the module cache) and loaded the first time one
 /// of its functions is asked for, for the device's own architecture when NVRTC knows it.
 /// </summary>
-public sealed class KernelRegistry : IDisposable
+internal sealed class KernelRegistry : IDisposable
 {
     private readonly KernelCatalog _catalog;
     private readonly KernelModuleCache _cache;

@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cuda;
 /// "sm_XX" (optionally with an "a"/"f" suffix) gives CUBIN for exactly that GPU generation, and with
 /// ptxas' verbose output we get registers and spills per kernel.
 /// </summary>
-public sealed partial record KernelTarget(string Arch)
+internal sealed partial record KernelTarget(string Arch)
 {
     public bool IsCubin => Arch.StartsWith("sm_", StringComparison.Ordinal);
     public string Extension => IsCubin ? "cubin" : "ptx";

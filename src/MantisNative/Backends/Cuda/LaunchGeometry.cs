@@ -1,7 +1,7 @@
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>A grid or block size.</summary>
-public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1)
+internal readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1)
 {
     public static implicit operator Dim3(uint x) => new(x);
     public static implicit operator Dim3(int x) => new(checked((uint)x));
@@ -11,7 +11,7 @@ public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1)
 /// Launch geometry chosen on the host. Every elementwise kernel walks its range with a grid stride, so the grid
 /// only needs to fill the GPU: a few blocks per SM, never more than the work needs.
 /// </summary>
-public static class LaunchGeometry
+internal static class LaunchGeometry
 {
     public const int DefaultBlock = 256;
     public const int BlocksPerSm = 8;

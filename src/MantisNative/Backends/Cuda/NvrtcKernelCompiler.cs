@@ -5,7 +5,7 @@ using MantisNative.Interop;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>NVRTC behind <see cref="IKernelCompiler"/>: headers are passed in memory, nothing touches the disk.</summary>
-public sealed unsafe class NvrtcKernelCompiler : IKernelCompiler
+internal sealed unsafe class NvrtcKernelCompiler : IKernelCompiler
 {
     private static int _builtinsPreloaded;
 

@@ -4,7 +4,7 @@ namespace MantisNative.Backends.Cuda;
 /// The arguments of kernels/tensor_ops.cu's permute: the output dims and, for each, the input stride it walks,
 /// right-aligned in 6 slots (leading slots are size 1, stride 0). Pure arithmetic, so it is tested on any machine.
 /// </summary>
-public static class PermuteGeometry
+internal static class PermuteGeometry
 {
     public const int MaxRank = 6;
 

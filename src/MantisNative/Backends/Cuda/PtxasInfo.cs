@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace MantisNative.Backends.Cuda;
 
 /// <summary>Registers, spills, stack and static shared memory of one kernel, from ptxas' verbose output.</summary>
-public sealed record KernelResourceUsage(string Function, int Registers, int SpillStoreBytes, int SpillLoadBytes, int StackFrameBytes, int SharedBytes)
+internal sealed record KernelResourceUsage(string Function, int Registers, int SpillStoreBytes, int SpillLoadBytes, int StackFrameBytes, int SharedBytes)
 {
     public bool Spills => SpillStoreBytes > 0 || SpillLoadBytes > 0;
 }
@@ -19,7 +19,7 @@ public sealed record KernelResourceUsage(string Function, int Registers, int Spi
 /// </code>
 /// and picks compiler warnings out of a log.
 /// </summary>
-public static partial class PtxasInfo
+internal static partial class PtxasInfo
 {
     [GeneratedRegex(@"Compiling entry function '([^']+)'")]
     private static partial Regex EntryPattern();

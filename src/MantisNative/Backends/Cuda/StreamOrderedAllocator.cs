@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cuda;
 /// release threshold is raised to "keep everything" so freed memory stays in the pool between steps instead of
 /// going back to the OS at each synchronization (the driver's default threshold is 0).
 /// </summary>
-public sealed unsafe class StreamOrderedAllocator : IDeviceAllocator
+internal sealed unsafe class StreamOrderedAllocator : IDeviceAllocator
 {
     private readonly CudaStream _stream;
     private long _inUse;

@@ -1,18 +1,8 @@
+using MantisNative.Autograd;
+
 namespace MantisNative.Models.Config;
 
-/// <summary>The activation functions our modules implement.</summary>
-public enum Activation
-{
-    /// <summary>Exact GELU, x * Phi(x) with erf (transformers "gelu").</summary>
-    Gelu,
-    /// <summary>GELU, tanh approximation ("gelu_pytorch_tanh", "gelu_new", "gelu_fast": the same function).</summary>
-    GeluTanh,
-    /// <summary>x * sigmoid(1.702 x) ("quick_gelu", CLIP).</summary>
-    QuickGelu,
-    /// <summary>x * sigmoid(x) ("silu", "swish", Llama).</summary>
-    Silu,
-}
-
+/// <summary>The transformers names (config.json hidden_act) of the activations <see cref="Ops.Activate"/> runs.</summary>
 public static class ActivationNames
 {
     /// <summary>Maps a transformers ACT2FN name to an <see cref="Activation"/>; false for names we do not implement.</summary>

@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using System.Text.Json;
 
 namespace MantisNative.Models.Config;

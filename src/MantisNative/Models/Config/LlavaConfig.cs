@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 

@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 namespace MantisNative.Models.Config;
 
 /// <summary>
