@@ -12,9 +12,11 @@ public static class ChatCommand
 {
     public const string Help = "ask about images, answer streamed: --model DIR --image a.png [--image b.png] [QUESTION] (no question: interactive)";
 
+    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("chat", argv, new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names), new[] { "help", "allow-unused-weights" });
+        var a = Flags.Parse("chat", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis chat --model DIR [--image FILE]... [--max-new-tokens 256] [--temperature 0] [--top-p 1] [--seed 0]");

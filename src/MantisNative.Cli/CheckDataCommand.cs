@@ -9,12 +9,16 @@ public static class CheckDataCommand
 {
     public const string Help = "validate Mantis-Instruct records (JSON, JSONL, Parquet; file, folder or glob) and report bad ones";
 
+    /// <summary>Paths are positional or --data (README "Command-line flags"), both repeatable.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "data", "image-root", "image-check", "examples" }, new[] { "strict", "allow-open", "allow-external-image-paths", "help" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("check-data", argv, new[] { "image-root", "image-check", "examples" }, new[] { "strict", "allow-open", "allow-external-image-paths", "help" });
-        if (a.Flag("help") || a.Positional.Count == 0)
+        var a = Flags.Parse("check-data", argv);
+        var paths = a.GetAll("data").Concat(a.Positional).ToList();
+        if (a.Flag("help") || paths.Count == 0)
         {
-            Console.WriteLine("usage: mantis check-data PATH... [--strict] [--image-root DIR] [--image-check none|exists|header|decode] [--allow-open] [--allow-external-image-paths] [--examples N]");
+            Console.WriteLine("usage: mantis check-data PATH... | --data PATH... [--strict] [--image-root DIR] [--image-check none|exists|header|decode] [--allow-open] [--allow-external-image-paths] [--examples N]");
             return a.Flag("help") ? 0 : 2;
         }
         var check = a.Get("image-check") switch
@@ -38,7 +42,7 @@ public static class CheckDataCommand
         var report = new RecordReport(a.GetInt("examples", 5));
         var sw = Stopwatch.StartNew();
         long images = 0;
-        foreach (var path in a.Positional)
+        foreach (var path in paths)
             foreach (var r in RecordReader.Read(path, report, options))
                 images += r.Images.Count;
         Console.Write(report.ToTable());

@@ -11,7 +11,7 @@ public static class CliApp
         ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
         ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
         ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
-        ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", _ => InfoCommand.Run()),
+        ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", InfoCommand.Run),
         ("gpu-check", GpuCheckCommand.Help, GpuCheckCommand.Run),
         ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
         ("eval", EvalCommand.Help, EvalCommand.Run),
@@ -21,6 +21,32 @@ public static class CliApp
         ("quantize", QuantizeCommand.Help, QuantizeCommand.Run),
         ("merge", MergeCommand.Help, MergeCommand.Run),
     };
+
+    /// <summary>
+    /// Every command's declared flags (kernels has two subcommands), the one place the flag rule is audited from
+    /// (FlagRuleTests) and the README's flag table is checked against.
+    /// </summary>
+    public static readonly (string Command, CommandFlags Flags)[] FlagTables =
+    {
+        ("train", TrainCommand.Flags),
+        ("forward", ForwardCommand.Flags),
+        ("tokenize", TokenizeCommand.Flags),
+        ("make-data", MakeDataCommand.Flags),
+        ("check-data", CheckDataCommand.Flags),
+        ("info", InfoCommand.Flags),
+        ("gpu-check", GpuCheckCommand.Flags),
+        ("kernels compile", KernelsCommand.CompileFlags),
+        ("kernels check", KernelsCheckCommand.Flags),
+        ("eval", EvalCommand.Flags),
+        ("chat", ChatCommand.Flags),
+        ("preprocess", PreprocessCommand.Flags),
+        ("make-checkpoint", MakeCheckpointCommand.Flags),
+        ("quantize", QuantizeCommand.Flags),
+        ("merge", MergeCommand.Flags),
+    };
+
+    /// <summary>The command names the dispatcher knows.</summary>
+    public static IEnumerable<string> CommandNames => Commands.Select(c => c.Name);
 
     public static int Run(string[] args)
     {

@@ -15,10 +15,13 @@ public static class EvalCommand
     public const string Help = "accuracy per task family on held-out records: --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE]";
     public const string DefaultOutput = "eval-predictions.jsonl";
 
+    public static readonly CommandFlags Flags = new(
+        new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }.Concat(BenchmarkEval.Names).ToArray(),
+        new[] { "help", "allow-unused-weights" }.Concat(BenchmarkEval.Flags).ToArray());
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("eval", argv, new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }.Concat(BenchmarkEval.Names),
-            new[] { "help", "allow-unused-weights" }.Concat(BenchmarkEval.Flags));
+        var a = Flags.Parse("eval", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis eval --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE.jsonl]");

@@ -6,7 +6,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis forward --model DIR --inputs FILE.safetensors --output FILE.safetensors [--grads] [--train-vision]`:
+/// `mantis forward --model DIR --data FILE.safetensors (alias --inputs) --output FILE.safetensors [--grads] [--train-vision]`:
 /// runs the model on input_ids / pixel_values / labels (attention_mask optional) and writes logits, loss,
 /// image_features and, with --grads, grad.&lt;name&gt; of every trainable parameter. For comparing with a PyTorch dump.
 /// `--device cpu|cuda[:N]|auto` (default cpu) picks where the model runs; auto takes the GPU when a driver and a
@@ -14,10 +14,14 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class ForwardCommand
 {
+    /// <summary>The inputs file is the command's data (README "Command-line flags"); --inputs is its older spelling.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "model", "data", "output", "device" }, new[] { "grads", "train-vision", "allow-unused-weights" },
+        new Dictionary<string, string> { ["inputs"] = "data" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("forward", argv, new[] { "model", "inputs", "output", "device" }, new[] { "grads", "train-vision", "allow-unused-weights" });
-        string modelDir = a.Require("model"), inputs = a.Require("inputs"), output = a.Require("output");
+        var a = Flags.Parse("forward", argv);
+        string modelDir = a.Require("model"), inputs = a.Require("data"), output = a.Require("output");
         if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
         OutputPath.EnsureWritable(output);
         var probe = new DriverGpuProbe();

@@ -5,22 +5,26 @@ using MantisNative.Tensors;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis gpu-check [--target cuda|cpu|cpu-bf16] [--device N] [--fixtures DIR] [--json FILE] [--seed N] [--small]
+/// `mantis gpu-check [--target cuda|cpu|cpu-bf16] [--device N] [--fixtures DIR] [--output FILE.json (alias --json)] [--seed N] [--small]
 /// [--runs N] [--no-timings]`: every op against the CPU op (forward and backward, outputs poisoned), the fixture
 /// models, then timings; prints one table last and exits 1 on any failure. --target cpu runs the same logic with the
 /// CPU on both sides (cpu-bf16 imitates bf16 rounding), for machines without a GPU.
 /// </summary>
 public static class GpuCheckCommand
 {
-    public const string Help = "check every op and the fixture models on the GPU against the CPU, with timings (--fixtures DIR --json FILE)";
+    public const string Help = "check every op and the fixture models on the GPU against the CPU, with timings (--fixtures DIR --output FILE.json)";
+
+    /// <summary>The JSON report is what the command writes, so --output (README "Command-line flags"); --json is its older spelling.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "target", "device", "fixtures", "output", "seed", "runs" }, new[] { "small", "no-timings" },
+        new Dictionary<string, string> { ["json"] = "output" });
 
     public static int Run(string[] args)
     {
-        var a = new CliArgs("gpu-check", args, new[] { "target", "device", "fixtures", "json", "seed", "runs" }, new[] { "small", "no-timings" });
+        var a = Flags.Parse("gpu-check", args);
         if (a.Positional.Count > 0) throw new MantisException($"mantis gpu-check: unexpected argument '{a.Positional[0]}'");
         string kind = a.Get("target") ?? "cuda";
         if (a.Get("fixtures") is { } fx && !Directory.Exists(fx)) throw new MantisException($"mantis gpu-check: --fixtures {fx} does not exist");
-        if (a.Get("json") is { } json) OutputPath.EnsureWritable(json);
+        if (a.Get("output") is { } json) OutputPath.EnsureWritable(json);
         var options = new GpuCheckOptions
         {
             Seed = a.Has("seed") ? a.GetInt("seed", 0) : Environment.TickCount & 0x7fffffff,
@@ -37,7 +41,7 @@ public static class GpuCheckCommand
             _ => throw new MantisException($"mantis gpu-check: --target must be cuda, cpu or cpu-bf16, got '{kind}'"),
         };
         var report = GpuCheck.Run(target, options, Console.Out);
-        if (a.Get("json") is { } path)
+        if (a.Get("output") is { } path)
         {
             GpuCheckJson.Write(report, path);
             Console.WriteLine($"wrote {path}");

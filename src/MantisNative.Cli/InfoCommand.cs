@@ -7,8 +7,13 @@ namespace MantisNative.Cli;
 /// <summary>`mantis info`: version, CPU features, threads, and the CUDA libraries found (driver, NVRTC, cuBLASLt).</summary>
 public static class InfoCommand
 {
-    public static int Run()
+    /// <summary>info takes no flags; declaring the empty set makes a stray argument an error instead of being ignored.</summary>
+    public static readonly CommandFlags Flags = new(Array.Empty<string>(), Array.Empty<string>());
+
+    public static int Run(string[] argv)
     {
+        var a = Flags.Parse("info", argv);
+        if (a.Positional.Count > 0) throw new MantisException($"mantis info: unexpected argument '{a.Positional[0]}'");
         var version = typeof(InfoCommand).Assembly.GetName().Version;
         Console.WriteLine($"MantisNative {version}");
         Console.WriteLine($"runtime       .NET {Environment.Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");

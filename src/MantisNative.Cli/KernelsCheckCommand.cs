@@ -12,9 +12,13 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class KernelsCheckCommand
 {
+    /// <summary>--output for the JSON report (README "Command-line flags"); --json is its older spelling.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "device", "group", "output", "kernels", "cache" }, Array.Empty<string>(),
+        new Dictionary<string, string> { ["json"] = "output" });
+
     public static int Run(string[] args)
     {
-        var a = new CliArgs("kernels check", args, new[] { "device", "group", "json", "kernels", "cache" }, Array.Empty<string>());
+        var a = Flags.Parse("kernels check", args);
         if (a.Positional.Count > 0) throw new MantisException($"mantis kernels check: unexpected argument '{a.Positional[0]}'");
         if (!CudaDriver.IsAvailable) { Console.Error.WriteLine($"error: no usable CUDA driver: {CudaDriver.UnavailableReason}"); return 1; }
         if (!Nvrtc.IsAvailable) { Console.Error.WriteLine($"error: NVRTC not found: {Nvrtc.UnavailableReason}"); return 1; }
@@ -39,7 +43,7 @@ public static class KernelsCheckCommand
             }
         int failed = results.Count(r => !r.Passed);
         Console.WriteLine(failed == 0 ? $"all {results.Count} checks passed" : $"{failed} of {results.Count} checks FAILED");
-        if (a.Get("json") is { } json) WriteJson(json, ctx.Device, results);
+        if (a.Get("output") is { } json) WriteJson(json, ctx.Device, results);
         return failed == 0 ? 0 : 1;
     }
 

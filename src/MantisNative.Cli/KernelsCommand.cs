@@ -11,18 +11,20 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class KernelsCommand
 {
+    public static readonly CommandFlags CompileFlags = new(new[] { "arch", "kernels", "cache" }, new[] { "table" });
+
     public static int Run(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             Console.WriteLine("usage: mantis kernels compile [--arch compute_XX|sm_XX]... [--kernels DIR] [--cache DIR] [--table]");
-            Console.WriteLine("       mantis kernels check [--device N] [--group NAME]... [--json FILE]   (needs a GPU)");
+            Console.WriteLine("       mantis kernels check [--device N] [--group NAME]... [--output FILE.json]   (needs a GPU)");
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "check") return KernelsCheckCommand.Run(args[1..]);
         if (args[0] != "compile")
             throw new MantisException($"mantis kernels: unknown subcommand '{args[0]}' (known: compile, check)");
-        var a = new CliArgs("kernels compile", args[1..], new[] { "arch", "kernels", "cache" }, new[] { "table" });
+        var a = CompileFlags.Parse("kernels compile", args[1..]);
         if (a.Positional.Count > 0) throw new MantisException($"mantis kernels compile: unexpected argument '{a.Positional[0]}'");
 
         if (!Nvrtc.IsAvailable)

@@ -15,10 +15,11 @@ public static class MakeCheckpointCommand
 {
     public const string Help = "write a random-weight checkpoint shaped like Mantis-8B-siglip-llama3: --output DIR [--layers N]";
 
+    public static readonly CommandFlags Flags = new(new[] { "output", "layers", "vision-layers", "config", "dtype", "shards", "seed", "tokenizer" }, new[] { "force", "help" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("make-checkpoint", argv,
-            new[] { "output", "layers", "vision-layers", "config", "dtype", "shards", "seed", "tokenizer" }, new[] { "force", "help" });
+        var a = Flags.Parse("make-checkpoint", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis make-checkpoint --output DIR [--layers 32] [--vision-layers 27] [--config config.json]");

@@ -8,10 +8,13 @@ public static class MakeDataCommand
 {
     public const string Help = "write the synthetic multi-image skills set (PNG + Mantis-Instruct JSONL)";
 
+    /// <summary>--out is the older spelling of --output (README "Command-line flags").</summary>
+    public static readonly CommandFlags Flags = new(new[] { "output", "train-examples", "heldout-examples", "seed", "image-size" }, new[] { "force", "help" },
+        new Dictionary<string, string> { ["out"] = "output" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("make-data", argv, new[] { "output", "train-examples", "heldout-examples", "seed", "image-size" }, new[] { "force", "help" },
-            new Dictionary<string, string> { ["out"] = "output" });
+        var a = Flags.Parse("make-data", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis make-data --output DIR [--train-examples N] [--heldout-examples N] [--seed S] [--image-size 32] [--force]");

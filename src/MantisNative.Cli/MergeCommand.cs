@@ -7,9 +7,11 @@ public static class MergeCommand
 {
     public const string Help = "merge a PEFT LoRA/DoRA adapter into a model: --model DIR --adapter DIR --output DIR";
 
+    public static readonly CommandFlags Flags = new(new[] { "model", "adapter", "output" }, new[] { "force", "help" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("merge", argv, new[] { "model", "adapter", "output" }, new[] { "force", "help" });
+        var a = Flags.Parse("merge", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis merge --model DIR --adapter DIR --output DIR [--force]");

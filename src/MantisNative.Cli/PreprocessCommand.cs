@@ -11,20 +11,24 @@ public static class PreprocessCommand
 {
     public const string Help = "image processor output as safetensors: --processor siglip|clip [--size N] | --config FILE, --output FILE IMAGE...";
 
+    /// <summary>Images are positional or --image (as in chat, README "Command-line flags"), both repeatable.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "processor", "config", "size", "output", "image" }, new[] { "help" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("preprocess", argv, new[] { "processor", "config", "size", "output" }, new[] { "help" });
+        var a = Flags.Parse("preprocess", argv);
         if (a.Flag("help"))
         {
-            Console.WriteLine("usage: mantis preprocess (--processor siglip|clip [--size N] | --config preprocessor_config.json) --output FILE.safetensors IMAGE...");
+            Console.WriteLine("usage: mantis preprocess (--processor siglip|clip [--size N] | --config preprocessor_config.json) --output FILE.safetensors (IMAGE... | --image IMAGE...)");
             Console.WriteLine("  default size: 384 (siglip, as SigLIP-so400m), 336 (clip, as CLIP ViT-L/14-336)");
             return 0;
         }
         var output = a.Require("output");
-        if (a.Positional.Count == 0) throw new MantisException("mantis preprocess: no IMAGE files given");
+        var images = a.GetAll("image").Concat(a.Positional).ToList();
+        if (images.Count == 0) throw new MantisException("mantis preprocess: no IMAGE files given");
         var processor = Processor(a);
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var path in a.Positional)
+        foreach (var path in images)
         {
             if (Directory.Exists(path)) throw new MantisException($"mantis preprocess: '{path}' is a folder, not an image file");
             if (!File.Exists(path)) throw new MantisException($"mantis preprocess: image file '{path}' not found");

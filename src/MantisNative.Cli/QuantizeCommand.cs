@@ -7,9 +7,11 @@ public static class QuantizeCommand
 {
     public const string Help = "write a weight-quantized copy of a model folder: --model DIR --output DIR --weights int8|nf4";
 
+    public static readonly CommandFlags Flags = new(new[] { "model", "output", "weights", "block-size" }, new[] { "force", "help" });
+
     public static int Run(string[] argv)
     {
-        var a = new CliArgs("quantize", argv, new[] { "model", "output", "weights", "block-size" }, new[] { "force", "help" });
+        var a = Flags.Parse("quantize", argv);
         if (a.Flag("help"))
         {
             Console.WriteLine("usage: mantis quantize --model DIR --output DIR --weights int8|nf4 [--block-size N] [--force]");

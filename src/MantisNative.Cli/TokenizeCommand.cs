@@ -17,9 +17,11 @@ public static class TokenizeCommand
     /// <summary>Standard input as bytes (a seam for tests, which cannot feed the process's own stdin).</summary>
     public static Func<Stream> OpenStandardInput = Console.OpenStandardInput;
 
+    public static readonly CommandFlags Flags = new(new[] { "tokenizer", "file" }, new[] { "special", "no-bos" });
+
     public static int Run(string[] args)
     {
-        var a = new CliArgs("tokenize", args, new[] { "tokenizer", "file" }, new[] { "special", "no-bos" });
+        var a = Flags.Parse("tokenize", args);
         var path = a.Require("tokenizer");
         string text = ReadText(a);
         var tokenizer = ByteLevelBpeTokenizer.Load(path);

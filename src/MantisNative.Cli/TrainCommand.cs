@@ -38,11 +38,12 @@ public static class TrainCommand
         finally { Console.CancelKeyPress -= onCtrlC; }
     }
 
-    public static CliArgs Args(string[] argv)
-    {
-        var valueKeys = TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Concat(new[] { "config", "resume" }).ToArray();
-        return new CliArgs("train", argv, valueKeys, new[] { "no-eval", "plain" }, ShortNames);
-    }
+    /// <summary>Every Hugging Face key in snake_case and kebab-case, the config file and resume folder; the short names as aliases.</summary>
+    public static readonly CommandFlags Flags = new(
+        TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Distinct().Concat(new[] { "config", "resume" }).ToArray(),
+        new[] { "no-eval", "plain" }, ShortNames);
+
+    public static CliArgs Args(string[] argv) => Flags.Parse("train", argv);
 
     /// <summary>The run's settings: the config file (or the built-in default), then each --flag over it, validated.</summary>
     public static TrainingConfig ConfigFrom(CliArgs a)

@@ -7,6 +7,6 @@ public class SmokeTests
     [Test]
     public void InfoCommandSucceeds()
     {
-        Assert.That(MantisNative.Cli.InfoCommand.Run(), Is.EqualTo(0));
+        Assert.That(MantisNative.Cli.InfoCommand.Run(Array.Empty<string>()), Is.EqualTo(0));
     }
 }
