@@ -5,7 +5,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis gpu-check [--target cuda|cpu|cpu-bf16] [--device N] [--fixtures DIR] [--output FILE.json (alias --json)] [--seed N] [--small]
+/// `mantis gpu-check [--target cuda|cpu|cpu-bf16] [--device N|cuda:N] [--fixtures DIR] [--output FILE.json (alias --json)] [--seed N] [--small]
 /// [--runs N] [--no-timings]`: every op against the CPU op (forward and backward, outputs poisoned), the fixture
 /// models, then timings; prints one table last and exits 1 on any failure. --target cpu runs the same logic with the
 /// CPU on both sides (cpu-bf16 imitates bf16 rounding), for machines without a GPU.
@@ -23,6 +23,7 @@ public static class GpuCheckCommand
         var a = Flags.Parse("gpu-check", args);
         if (a.Positional.Count > 0) throw new MantisException($"mantis gpu-check: unexpected argument '{a.Positional[0]}'");
         string kind = a.Get("target") ?? "cuda";
+        int gpu = GpuIndexArg.Parse(a); // checked whatever the target, so a bad --device is never silently ignored
         if (a.Get("fixtures") is { } fx && !Directory.Exists(fx)) throw new MantisException($"mantis gpu-check: --fixtures {fx} does not exist");
         if (a.Get("output") is { } json) OutputPath.EnsureWritable(json);
         var options = new GpuCheckOptions
@@ -35,7 +36,7 @@ public static class GpuCheckCommand
         };
         using ICheckTarget target = kind switch
         {
-            "cuda" => new CudaCheckTarget(DeviceSelection.Resolve($"cuda:{a.GetInt("device", 0)}", new DriverGpuProbe())),
+            "cuda" => new CudaCheckTarget(DeviceSelection.Resolve($"cuda:{gpu}", new DriverGpuProbe())),
             "cpu" => new CpuCheckTarget(roundToBf16: false),
             "cpu-bf16" => new CpuCheckTarget(roundToBf16: true),
             _ => throw new MantisException($"mantis gpu-check: --target must be cuda, cpu or cpu-bf16, got '{kind}'"),

@@ -6,7 +6,7 @@ using MantisNative.Interop;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis kernels check [--device N] [--group NAME]... [--json FILE]`: runs every kernel on the GPU against a
+/// `mantis kernels check [--device N|cuda:N] [--group NAME]... [--output FILE.json (alias --json)]`: runs every kernel on the GPU against a
 /// double-precision CPU reference (outputs poisoned first) and prints one line per comparison; exit 1 on any
 /// failure. For the GPU machine, where only the published binary runs.
 /// </summary>
@@ -28,7 +28,7 @@ public static class KernelsCheckCommand
                 throw new MantisException($"mantis kernels check: unknown --group '{g}' (known: {string.Join(", ", KernelChecks.Groups)})");
         if (groups.Count == 0) groups = KernelChecks.Groups.ToList();
 
-        using var ctx = CudaContext.Create(a.GetInt("device", 0));
+        using var ctx = CudaContext.Create(GpuIndexArg.Parse(a));
         var catalog = a.Get("kernels") is { } dir ? KernelCatalog.Load(dir) : KernelCatalog.LoadDefault();
         var cache = new KernelModuleCache(new NvrtcKernelCompiler(), new KernelDiskCache(a.Get("cache") ?? KernelDiskCache.DefaultDirectory()));
         using var kernels = new KernelRegistry(ctx, catalog, cache);

@@ -18,7 +18,7 @@ public static class KernelsCommand
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             Console.WriteLine("usage: mantis kernels compile [--arch compute_XX|sm_XX]... [--kernels DIR] [--cache DIR] [--table]");
-            Console.WriteLine("       mantis kernels check [--device N] [--group NAME]... [--output FILE.json]   (needs a GPU)");
+            Console.WriteLine("       mantis kernels check [--device N|cuda:N] [--group NAME]... [--output FILE.json]   (needs a GPU)");
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "check") return KernelsCheckCommand.Run(args[1..]);

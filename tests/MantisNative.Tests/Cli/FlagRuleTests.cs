@@ -203,6 +203,25 @@ public class FlagRuleTests
         CliRun.AssertOneLineError(CliRun.Run("preprocess", "--processor", "siglip", "--output", output, missing), missing);
     }
 
+    [TestCase("gpu-check")]
+    [TestCase("kernels check")]
+    public void GpuCommandsTakeForwardsDeviceSpellingAndTheirOldIndex(string command)
+    {
+        var f = CliApp.FlagTables.Single(t => t.Command == command).Flags;
+        Assert.That(GpuIndexArg.Parse(f.Parse(command, new[] { "--device", "cuda:3" })), Is.EqualTo(3));
+        Assert.That(GpuIndexArg.Parse(f.Parse(command, new[] { "--device", "2" })), Is.EqualTo(2));
+        Assert.That(GpuIndexArg.Parse(f.Parse(command, new[] { "--device", "cuda" })), Is.EqualTo(0));
+        Assert.That(GpuIndexArg.Parse(f.Parse(command, Array.Empty<string>())), Is.EqualTo(0));
+        var e = Assert.Throws<MantisException>(() => GpuIndexArg.Parse(f.Parse(command, new[] { "--device", "cpu" })));
+        Assert.That(e!.Message, Does.Contain("--device").And.Contain("'cpu'"));
+    }
+
+    [Test]
+    public void GpuCheckRefusesABadDeviceWhateverTheTarget()
+    {
+        CliRun.AssertOneLineError(CliRun.Run("gpu-check", "--target", "cpu", "--device", "cuda:x"), "--device");
+    }
+
     [Test]
     public void InfoRefusesAStrayFlagInsteadOfIgnoringIt()
     {
