@@ -109,4 +109,38 @@ public class VideoRecordTests
         }
         finally { Directory.Delete(f.Root + "-outside"); }
     }
+
+    [Test]
+    public void VideoFileRecordIsItsFramesWithFfmpegAndAClearSkipWithout()
+    {
+        using var f = new RecordTestFolder();
+        var video = f.Path("clip.avi");
+        if (FfmpegVideo.Available) MakeAvi(f, video);
+        else File.WriteAllBytes(video, new byte[] { 0, 0, 0, 24 });
+        var file = f.Write("v.jsonl", $$"""{"id":"avi","images":["clip.avi"],"conversation":{{Turns("<image> q")}}}""" + "\n");
+        var recs = RecordReader.ReadAll(file, out var report);
+        if (!FfmpegVideo.Available)
+        {
+            Assert.That(recs, Is.Empty);
+            Assert.That(report.Examples(RecordProblemKind.UnreadableImage).Single(), Does.Contain("'avi'").And.Contain("clip.avi").And.Contain("ffmpeg"));
+            return;
+        }
+        Assert.That(recs.Select(r => r.Id), Is.EqualTo(new[] { "avi" }), report.ToTable());
+        var tok = BpeTrainer.Train(recs.SelectMany(r => r.Turns.Select(t => t.Content)), 30);
+        var (example, reason) = new ExampleEncoder(new Llama3ChatFormat(tok), ImageProcessor.ForVisionConfig(ImageProcessorKind.Siglip, 16)).Encode(recs[0]);
+        Assert.That(example, Is.Not.Null, reason);
+        Assert.That(example!.Images.Count, Is.EqualTo(VideoFrames.DefaultFrames));
+        Assert.That(example.InputIds.Count(t => t == tok.TokenToId(RecordTags.Tag)), Is.EqualTo(VideoFrames.DefaultFrames));
+    }
+
+    /// <summary>A 12-frame lossless AVI (PNG-in-AVI) made by ffmpeg from PNG frames.</summary>
+    private static void MakeAvi(RecordTestFolder f, string video)
+    {
+        for (int i = 0; i < 12; i++) File.WriteAllBytes(f.Path($"src{i:D3}.png"), RecordTestFolder.Png(16, 16, new SkiaSharp.SKColor((byte)(i * 20), 0, 0)));
+        var psi = new System.Diagnostics.ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-v", "error", "-framerate", "10", "-i", f.Path("src%03d.png"), "-c:v", "png", video }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.WaitForExit();
+        Assert.That(p.ExitCode, Is.EqualTo(0), p.StandardError.ReadToEnd());
+    }
 }
