@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using MantisNative.Data.Images;
 using MantisNative.Data.Records;
+using MantisNative.Data.Video;
 using MantisNative.Inference;
 
 namespace MantisNative.Evaluation;
@@ -58,8 +60,17 @@ public static class Evaluator
     public static EvalPrediction Predict(ModelBundle bundle, EvalQuestion q, GenerationOptions generation, CancellationToken ct = default)
     {
         var t0 = Stopwatch.GetTimestamp();
-        var images = q.Images.Select(bundle.ProcessImage).ToList();
-        var answer = bundle.Answer(q.Id, q.Prompt, images, generation, null, ct);
+        // a video entry of a record is its sampled frames and its one <image> tag one per frame, as in training
+        var images = new List<ProcessedImage>();
+        var perEntry = new List<int>(q.Images.Count);
+        foreach (var src in q.Images)
+        {
+            var frames = src.IsVideo ? VideoFrames.Load(src.FilePath!).Select(bundle.ImageProcessor.Process).ToList() : new List<ProcessedImage> { bundle.ProcessImage(src) };
+            images.AddRange(frames);
+            perEntry.Add(frames.Count);
+        }
+        var prompt = q.Images.Any(s => s.IsVideo) ? MantisNative.Data.Chat.ImageTags.Expand(q.Prompt, perEntry, ImageTags.Tag) : q.Prompt;
+        var answer = bundle.Answer(q.Id, prompt, images, generation, null, ct);
         var score = AnswerScorer.Score(q, answer.Text);
         return new EvalPrediction(q.Id, q.Skill, q.Family, q.Question, q.Reference, answer.Text, score.Parsed, score.Correct,
             q.Options, Stopwatch.GetElapsedTime(t0).TotalSeconds);

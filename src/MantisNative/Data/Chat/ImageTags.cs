@@ -14,6 +14,32 @@ public static class ImageTags
     }
 
     /// <summary>
+    /// Replaces the k-th tag of the conversation (in reading order) by <paramref name="tagsPerEntry"/>[k] tags in a row:
+    /// how a video entry of a training record, written with one tag, becomes one tag per frame (as MVBench's prompt and
+    /// the chat's leading tags put one per frame). Needs exactly one tag per entry.
+    /// </summary>
+    public static List<ChatMessage> Expand(IReadOnlyList<ChatMessage> messages, IReadOnlyList<int> tagsPerEntry, string tag)
+    {
+        if (Count(messages, tag) != tagsPerEntry.Count)
+            throw new MantisException($"{Count(messages, tag)} {tag} tags for {tagsPerEntry.Count} image/video entries: cannot expand videos to their frames");
+        int k = 0;
+        var result = new List<ChatMessage>(messages.Count);
+        foreach (var m in messages)
+        {
+            var parts = m.Content.Split(tag);
+            var sb = new System.Text.StringBuilder(parts[0]);
+            for (int p = 1; p < parts.Length; p++)
+            {
+                for (int r = 0; r < tagsPerEntry[k]; r++) sb.Append(tag);
+                k++;
+                sb.Append(parts[p]);
+            }
+            result.Add(m with { Content = sb.ToString() });
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Makes the tag count equal <paramref name="imageCount"/>: missing tags go to the start of the first user
     /// message (each as "&lt;image&gt; "), surplus tags are removed from the end of the conversation. Returns the new messages and a warning describing the change.
     /// </summary>

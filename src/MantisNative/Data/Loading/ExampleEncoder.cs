@@ -1,6 +1,7 @@
 using MantisNative.Data.Chat;
 using MantisNative.Data.Images;
 using MantisNative.Data.Records;
+using MantisNative.Data.Video;
 
 namespace MantisNative.Data.Loading;
 
@@ -19,22 +20,37 @@ public sealed class ExampleEncoder
         _images = images;
     }
 
-    /// <summary>The encoded example, or null with the reason when the record cannot be used (e.g. too long).</summary>
+    /// <summary>
+    /// The encoded example, or null with the reason when the record cannot be used (e.g. too long, an unreadable
+    /// video). A video entry becomes its <see cref="VideoFrames.DefaultFrames"/> sampled frames (the loader of chat and
+    /// eval), and its one &lt;image&gt; tag becomes one tag per frame.
+    /// </summary>
     public (TrainingExample? Example, string? SkipReason) Encode(InstructRecord record)
     {
-        var messages = record.Turns.Select(t => new ChatMessage(t.RoleName, t.Content)).ToList();
-        var enc = _chat.Encode(record.Id, messages, record.Images.Count);
-        if (enc.Skipped) return (null, enc.SkipReason);
-        var pixels = new List<float[]>(record.Images.Count);
-        foreach (var src in record.Images)
+        var perEntry = new List<List<RgbImage>>(record.Images.Count);
+        for (int i = 0; i < record.Images.Count; i++)
         {
+            var src = record.Images[i];
             try
             {
-                var rgb = src.IsEmbedded ? ImageDecoder.Decode(src.ReadAllBytes(), src.ToString()) : ImageDecoder.DecodeFile(src.FilePath!);
-                pixels.Add(_images.Process(rgb).Data);
+                perEntry.Add(src.IsVideo ? VideoFrames.Load(src.FilePath!)
+                    : new List<RgbImage> { src.IsEmbedded ? ImageDecoder.Decode(src.ReadAllBytes(), src.ToString()) : ImageDecoder.DecodeFile(src.FilePath!) });
             }
-            catch (MantisException e) { return (null, e.Message); }
+            catch (MantisException e)
+            {
+                return (null, $"record {record.Id} ({record.Location}): {(src.IsVideo ? "video" : "image")} {i + 1} ({src.OriginalPath ?? src.ToString()}): {e.Message}");
+            }
         }
+        IReadOnlyList<ChatMessage> messages = record.Turns.Select(t => new ChatMessage(t.RoleName, t.Content)).ToList();
+        if (record.Images.Any(s => s.IsVideo))
+        {
+            try { messages = Chat.ImageTags.Expand(messages, perEntry.Select(f => f.Count).ToList(), Records.ImageTags.Tag); }
+            catch (MantisException e) { return (null, $"record {record.Id} ({record.Location}): {e.Message}"); }
+        }
+        var frames = perEntry.SelectMany(f => f).ToList();
+        var enc = _chat.Encode(record.Id, messages, frames.Count);
+        if (enc.Skipped) return (null, enc.SkipReason);
+        var pixels = frames.Select(rgb => _images.Process(rgb).Data).ToList();
         return (new TrainingExample(record.Id, enc.InputIds, enc.Labels ?? enc.InputIds.Select(_ => -100).ToArray(), pixels, record.Metadata), null);
     }
 }

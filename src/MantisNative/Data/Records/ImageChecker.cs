@@ -13,6 +13,7 @@ internal static class ImageChecker
     {
         if (mode == ImageCheckMode.None) return;
         string what = $"image {index + 1} ({src.OriginalPath ?? src.ToString()})";
+        if (src.IsVideo) { VideoChecker.Check(src.FilePath!, mode, what); return; }
         byte[] bytes;
         if (src.FilePath is { } path)
         {

@@ -17,11 +17,18 @@ public sealed class ImageSource
 
     public bool IsEmbedded => Bytes is not null;
 
+    /// <summary>
+    /// A file entry that is a video (a frame folder, an animated .gif, or a video file extension, as
+    /// <see cref="Video.VideoFrames.IsVideo"/> tells): it stands for its sampled frames, not for one image.
+    /// </summary>
+    public bool IsVideo { get; }
+
     private ImageSource(string? filePath, string? originalPath, ReadOnlyMemory<byte>? bytes)
     {
         FilePath = filePath;
         OriginalPath = originalPath;
         Bytes = bytes;
+        IsVideo = filePath is not null && Video.VideoFrames.IsVideo(filePath);
     }
 
     public static ImageSource FromFile(string fullPath, string? originalPath = null) =>

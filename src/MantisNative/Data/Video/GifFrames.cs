@@ -24,6 +24,10 @@ public static class GifFrames
         int count = Math.Max(1, codec.FrameCount);
         var frames = codec.FrameInfo;
         int w = codec.Info.Width, h = codec.Info.Height;
+        // the header's size is the file's word: a damaged one must be a message, not an overflow or a huge allocation
+        long limit = new ImageDecodeOptions().MaxPixels;
+        if (w <= 0 || h <= 0 || (long)w * h > limit)
+            throw new MantisException($"video '{sourceName}': its header gives a {w}x{h} canvas ({(long)w * h} pixels; 1..{limit} allowed), a damaged or non-GIF file");
         var wanted = indices ?? Enumerable.Range(0, count).ToArray();
         foreach (var i in wanted)
             if (i < 0 || i >= count) throw new MantisException($"video '{sourceName}': frame {i} asked for, it has {count} frames");
