@@ -174,4 +174,11 @@ public readonly record struct AdamWSlot(Tensor Master, Tensor M, Tensor V, Tenso
 public interface IOptimizerPrimitives
 {
     void AdamW(IReadOnlyList<AdamWSlot> slots, AdamWStep step);
+
+    /// <summary>
+    /// The sum of squares of every element of <paramref name="tensors"/> (F32 or BF16; each gradient of a global-norm
+    /// clip) as an F32 [1] tensor on this device, left there (no host read). Partial sums in a fixed order, then one
+    /// ordered sum in double: the same inputs give the same bits every run (no float atomics).
+    /// </summary>
+    Tensor SumOfSquares(IReadOnlyList<Tensor> tensors);
 }

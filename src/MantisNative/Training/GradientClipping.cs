@@ -6,21 +6,8 @@ namespace MantisNative.Training;
 public static class GradientClipping
 {
     /// <summary>The L2 norm of all gradients together (accumulated in double).</summary>
-    public static double GlobalNorm(IEnumerable<Tensor> parameters)
-    {
-        double sum = 0;
-        foreach (var p in parameters)
-        {
-            if (p.Grad is null) continue;
-            var g = p.Grad.Span;
-            for (int i = 0; i < g.Length; i += 8192)
-            {
-                var chunk = g.Slice(i, Math.Min(8192, g.Length - i));
-                sum += TensorPrimitives.SumOfSquares(chunk);
-            }
-        }
-        return Math.Sqrt(sum);
-    }
+    public static double GlobalNorm(IEnumerable<Tensor> parameters) =>
+        Math.Sqrt(Backends.Cpu.CpuOps.SumOfSquaresDouble(parameters.Where(p => p.Grad is not null).Select(p => p.Grad!)));
 
     /// <summary>Scales gradients so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
     public static double Clip(IReadOnlyList<Tensor> parameters, double maxNorm)
