@@ -1,0 +1,70 @@
+using MantisNative.Autograd;
+using MantisNative.IO;
+using MantisNative.Models;
+using MantisNative.Tensors;
+using MantisNative.Training;
+using NUnit.Framework;
+
+namespace MantisNative.Tests.Training;
+
+/// <summary>The GPU memory plan's arithmetic (checked against the allocator's peak in EmulatedTrainingTests) and the
+/// host twin of the device gradient-norm primitive.</summary>
+public class DeviceMemoryPlanTests
+{
+    private static string Fixture => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "tiny-siglip-llama");
+
+    private static double Part(DeviceMemoryPlan p, string starts) => p.Parts.Single(x => x.What.StartsWith(starts, StringComparison.Ordinal)).Bytes;
+
+    [Test]
+    public void PartsFollowTheTrainedParameters()
+    {
+        using var loaded = ModelFiles.Load(Fixture);
+        var model = loaded.Model;
+        var cfg = new TrainingConfig { Train = new[] { "projector", "llm" } };
+        var plan = DeviceMemoryPlan.For(model, cfg, batch: 2, tokens: 64, images: 2);
+        double projectorAndLlm = model.Parameters.All.Where(p => p.Part != ModelPart.Vision).Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel);
+        double all = model.Parameters.All.Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel);
+        Assert.That(Part(plan, "fp32 master"), Is.EqualTo(4 * projectorAndLlm));
+        Assert.That(Part(plan, "AdamW moments"), Is.EqualTo(8 * projectorAndLlm));
+        Assert.That(Part(plan, "gradients"), Is.EqualTo(4 * projectorAndLlm));
+        Assert.That(Part(plan, "weights (bf16)"), Is.EqualTo(2 * all).Within(1e-6 * all), "ModelMemoryPlan's count, in BF16");
+        Assert.That(plan.Bytes, Is.EqualTo(plan.Parts.Sum(p => p.Bytes)));
+
+        var withVision = DeviceMemoryPlan.For(model, cfg with { Train = new[] { "projector", "llm", "vision" } }, 2, 64, 2);
+        Assert.That(Part(withVision, "fp32 master"), Is.EqualTo(4 * all));
+        var checkpointed = DeviceMemoryPlan.For(model, cfg with { GradientCheckpointing = true }, 2, 64, 2);
+        Assert.That(Part(checkpointed, "activations"), Is.LessThan(Part(plan, "activations")));
+        Assert.That(Part(DeviceMemoryPlan.For(model, cfg, 4, 64, 4), "activations"), Is.EqualTo(2 * Part(plan, "activations")).Within(1e-9 * Part(plan, "activations")), "linear in the batch");
+    }
+
+    [Test]
+    public void APlanOverTheAvailableMemoryNamesWhatToChange()
+    {
+        using var loaded = ModelFiles.Load(Fixture);
+        var cfg = new TrainingConfig { PerDeviceTrainBatchSize = 8, MaxSeqLen = 512 };
+        DeviceMemoryPlan Plan(TrainingConfig c) => DeviceMemoryPlan.For(loaded.Model, c, c.PerDeviceTrainBatchSize, c.MaxSeqLen, c.PerDeviceTrainBatchSize, 40L << 20, 80L << 20, "cuda:0 (test)");
+        var plan = Plan(cfg);
+        Assert.That(plan.Bytes, Is.GreaterThan(40L << 20), "the case is over budget");
+        var e = Assert.Throws<MantisException>(() => plan.EnsureFits(cfg, Plan))!;
+        StringAssert.Contains("training on cuda:0 (test) needs about", e.Message);
+        StringAssert.Contains("gradient_checkpointing true", e.Message);
+        StringAssert.Contains("per_device_train_batch_size 1 with gradient_accumulation_steps 8", e.Message);
+        StringAssert.Contains("train projector only", e.Message);
+        Assert.DoesNotThrow(() => Plan(cfg with { PerDeviceTrainBatchSize = 1, MaxSeqLen = 16 }).EnsureFits(cfg, Plan));
+        StringAssert.Contains("memory plan on cuda:0 (test)", plan.ToText());
+    }
+
+    [Test]
+    public void SumOfSquaresOnTheHostIsTheDoubleSumRoundedOnce()
+    {
+        var rng = new Random(3);
+        var a = Enumerable.Range(0, 20000).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var b = Enumerable.Range(0, 7).Select(_ => (float)(rng.NextDouble() * 10)).ToArray();
+        using var ta = Tensor.FromArray(a, a.Length);
+        using var tb = Tensor.FromArray(b, 7);
+        using var s = Ops.SumOfSquares(new[] { ta, tb });
+        double want = a.Concat(b).Sum(x => (double)x * x);
+        Assert.That(s.Shape.Numel, Is.EqualTo(1));
+        Assert.That(s.Item(), Is.EqualTo(want).Within(1e-6 * want), "fp32 chunk sums added in double");
+    }
+}
