@@ -6,7 +6,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Training;
 
 /// <summary>
-/// What a training run on a GPU will hold, before the first step: BF16 weights (<see cref="ModelMemoryPlan"/>), fp32
+/// What a training run on a GPU will hold, before the first step: BF16 weights, fp32
 /// masters, both fp32 AdamW moments and fp32 gradients of the trainable weights, activations of the largest
 /// micro-batch (<see cref="ActivationMemoryPlan"/> in BF16, with or without gradient checkpointing), the current and
 /// the prefetched batch's pixels, and the cuBLASLt workspace; beside the card's free memory (cuMemGetInfo). An estimate
@@ -32,7 +32,8 @@ public sealed record DeviceMemoryPlan(IReadOnlyList<(string What, double Bytes)>
         double pixels = (double)images * c.Vision.NumChannels * c.Vision.ImageSize * c.Vision.ImageSize * 2;
         var parts = new List<(string, double)>
         {
-            ("weights (bf16)", ModelMemoryPlan.For(c).Bytes / 2),
+            // the model's own count (ModelMemoryPlan's config estimate is for refusing a config before it is built)
+            ("weights (bf16)", model.Parameters.All.Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel) * 2),
             ("fp32 master weights", trainable * 4),
             ("AdamW moments (fp32, two)", trainable * 8),
             ("gradients (fp32)", trainable * 4),

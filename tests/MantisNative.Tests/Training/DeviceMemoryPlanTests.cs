@@ -1,4 +1,3 @@
-using MantisNative.Autograd;
 using MantisNative.IO;
 using MantisNative.Models;
 using MantisNative.Tensors;
@@ -27,7 +26,7 @@ public class DeviceMemoryPlanTests
         Assert.That(Part(plan, "fp32 master"), Is.EqualTo(4 * projectorAndLlm));
         Assert.That(Part(plan, "AdamW moments"), Is.EqualTo(8 * projectorAndLlm));
         Assert.That(Part(plan, "gradients"), Is.EqualTo(4 * projectorAndLlm));
-        Assert.That(Part(plan, "weights (bf16)"), Is.EqualTo(2 * all).Within(1e-6 * all), "ModelMemoryPlan's count, in BF16");
+        Assert.That(Part(plan, "weights (bf16)"), Is.EqualTo(2 * all), "every weight once (tied ones once), in BF16");
         Assert.That(plan.Bytes, Is.EqualTo(plan.Parts.Sum(p => p.Bytes)));
 
         var withVision = DeviceMemoryPlan.For(model, cfg with { Train = new[] { "projector", "llm", "vision" } }, 2, 64, 2);
@@ -46,12 +45,12 @@ public class DeviceMemoryPlanTests
         var plan = Plan(cfg);
         Assert.That(plan.Bytes, Is.GreaterThan(40L << 20), "the case is over budget");
         var e = Assert.Throws<MantisException>(() => plan.EnsureFits(cfg, Plan))!;
-        StringAssert.Contains("training on cuda:0 (test) needs about", e.Message);
-        StringAssert.Contains("gradient_checkpointing true", e.Message);
-        StringAssert.Contains("per_device_train_batch_size 1 with gradient_accumulation_steps 8", e.Message);
-        StringAssert.Contains("train projector only", e.Message);
+        Assert.That(e.Message, Does.Contain("training on cuda:0 (test) needs about"));
+        Assert.That(e.Message, Does.Contain("gradient_checkpointing true"));
+        Assert.That(e.Message, Does.Contain("per_device_train_batch_size 1 with gradient_accumulation_steps 8"));
+        Assert.That(e.Message, Does.Contain("train projector only"));
         Assert.DoesNotThrow(() => Plan(cfg with { PerDeviceTrainBatchSize = 1, MaxSeqLen = 16 }).EnsureFits(cfg, Plan));
-        StringAssert.Contains("memory plan on cuda:0 (test)", plan.ToText());
+        Assert.That(plan.ToText(), Does.Contain("memory plan on cuda:0 (test)"));
     }
 
     [Test]
@@ -62,7 +61,7 @@ public class DeviceMemoryPlanTests
         var b = Enumerable.Range(0, 7).Select(_ => (float)(rng.NextDouble() * 10)).ToArray();
         using var ta = Tensor.FromArray(a, a.Length);
         using var tb = Tensor.FromArray(b, 7);
-        using var s = Ops.SumOfSquares(new[] { ta, tb });
+        using var s = MantisNative.Autograd.Ops.SumOfSquares(new[] { ta, tb });
         double want = a.Concat(b).Sum(x => (double)x * x);
         Assert.That(s.Shape.Numel, Is.EqualTo(1));
         Assert.That(s.Item(), Is.EqualTo(want).Within(1e-6 * want), "fp32 chunk sums added in double");
