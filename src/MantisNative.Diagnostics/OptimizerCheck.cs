@@ -1,6 +1,6 @@
 namespace MantisNative.Diagnostics;
 
-/// <summary>Three AdamW steps with weight decay on the target against the CPU AdamW: fp32 master weights, 1e-5.</summary>
+/// <summary>Three AdamW steps with weight decay on the target against the CPU AdamW: fp32 master weights (<see cref="Tolerances.Fp32MasterSteps"/>).</summary>
 internal static class OptimizerCheck
 {
     public static IReadOnlyList<CheckRow> Run(ICheckTarget target, Random rng)
@@ -14,7 +14,7 @@ internal static class OptimizerCheck
         {
             var want = HostAdamW.Steps(weights, grads, lr, wd);
             var got = target.AdamWSteps(weights, grads, lr, wd);
-            return sizes.Select((n, i) => OpCheckRunner.Compare("adamw", $"master {i}", got[i], want[i], OpCheckRunner.Fp32Tolerance, "optim")).ToList();
+            return sizes.Select((n, i) => OpCheckRunner.Compare("adamw", $"master {i}", got[i], want[i], Tolerances.Fp32MasterSteps.For(target.Activations), "optim")).ToList();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
