@@ -11,7 +11,8 @@ namespace MantisNative.Tests.Emulator;
 /// contract bit for bit (Training/AdamWTests.CpuStepIsTheContractBitForBit), so this bounds the device against the
 /// contract. Tolerance: Diagnostics.Tolerances.Fp32MasterSteps, 1e-5 relative L2 — both sides do fp32 arithmetic;
 /// the kernel uses rsqrtf and w - lr wd w (a few ulps per step, compounding over three steps), where a wrong formula
-/// (a missing bias correction, decay applied to the gradient) is off by 1e-3 or more.
+/// (a missing bias correction, decay applied to the gradient) is off by 1e-3 or more. The same run checks the
+/// device's global gradient norm primitive (Ops.GradSquaredNorm) against the CPU's, within the fp32-result 1e-5.
 /// </summary>
 [TestFixture, Category("Emulator")]
 public class EmulatedAdamWTests
@@ -32,5 +33,7 @@ public class EmulatedAdamWTests
             Assert.That(double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), Is.LessThan(1e-5));
         }
         Assert.That(output, Does.Not.Contain(" op "), "--only optim runs no op cases");
+        // the device's global gradient norm (GradSquaredNorm: bf16 and F32 gradients, deterministic) against the CPU's
+        Assert.That(output, Does.Match(@"(?m)^ok +optim +grad_norm +sumsq +rel L2"), output);
     }
 }
