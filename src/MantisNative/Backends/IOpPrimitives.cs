@@ -176,9 +176,9 @@ public interface IOptimizerPrimitives
     void AdamW(IReadOnlyList<AdamWSlot> slots, AdamWStep step);
 
     /// <summary>
-    /// The sum of squares of every element of <paramref name="tensors"/> (F32 or BF16; each gradient of a global-norm
-    /// clip) as an F32 [1] tensor on this device, left there (no host read). Partial sums in a fixed order, then one
-    /// ordered sum in double: the same inputs give the same bits every run (no float atomics).
+    /// The sum of squares of every element of <paramref name="grads"/> together (F32 or BF16, all on this device), as an
+    /// F32 [1] tensor on the device: the square of the global gradient norm clipping needs. Deterministic: the same
+    /// tensors give the same bits on every call (fixed-order partial sums, no float atomics).
     /// </summary>
-    Tensor SumOfSquares(IReadOnlyList<Tensor> tensors);
+    Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads);
 }

@@ -7,7 +7,7 @@ namespace MantisNative.Training;
 
 /// <summary>
 /// A training step on a CUDA device. The micro-batch losses add up in an F32 scalar on the device, the global
-/// gradient norm's sum of squares is computed there (deterministic, kernels/grad_norm.cu), and the clip coefficient
+/// gradient norm's sum of squares is computed there (Ops.GradSquaredNorm: deterministic, kernels/grad_norm.cu), and the clip coefficient
 /// goes to the fused AdamW as its gradient scale, so nothing rewrites the gradients: per optimizer step the host
 /// reads two scalars (the loss sum and the squared norm) and nothing per tensor or per micro-batch. It must read them
 /// each step, because a non-finite step is skipped and not counted by the optimizer (as on the host).
@@ -83,10 +83,8 @@ internal sealed class CudaStepDevice : StepDevice
     public override double Clip(IReadOnlyList<Tensor> parameters, double maxNorm, out float gradScale)
     {
         gradScale = 1f;
-        var grads = parameters.Where(p => p.Grad is not null).Select(p => p.Grad!).ToList();
-        if (grads.Count == 0) return 0;
-        double norm;
-        using (var sumsq = Ops.SumOfSquares(grads)) norm = Math.Sqrt(sumsq.ToArray()[0]);
+        if (parameters.All(p => p.Grad is null)) return 0;
+        double norm = GradientClipping.GlobalNorm(parameters);   // Ops.GradSquaredNorm on the device, one scalar read
         if (maxNorm > 0 && double.IsFinite(norm))
         {
             double coef = maxNorm / (norm + 1e-6);

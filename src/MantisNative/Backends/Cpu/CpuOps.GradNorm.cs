@@ -2,24 +2,18 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cpu;
 
-internal sealed partial class CpuOps
+internal sealed unsafe partial class CpuOps
 {
-    /// <summary>The sum of squares of F32 tensors: float sums over 8192-element chunks, added in double in order (as
-    /// <c>GradientClipping.GlobalNorm</c>, which calls <see cref="SumOfSquaresDouble"/>), rounded once to float here.</summary>
-    public Tensor SumOfSquares(IReadOnlyList<Tensor> tensors)
-    {
-        var total = Tensor.Zeros(new Shape(1));
-        total.Span[0] = (float)SumOfSquaresDouble(tensors);
-        return total;
-    }
+    /// <summary>Sums of squares over 8,192-element chunks in fp32 (SIMD), the chunks added in double in order.</summary>
+    public Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads) => Tensor.FromArray(new[] { (float)SumOfSquares(grads) }, 1);
 
-    /// <summary>The same sum kept in double (the CPU trainer's clip reads it without the final rounding).</summary>
-    public static double SumOfSquaresDouble(IEnumerable<Tensor> tensors)
+    /// <summary>The double-precision total behind <see cref="GradSquaredNorm"/> (host clipping keeps it in double).</summary>
+    public static double SumOfSquares(IReadOnlyList<Tensor> grads)
     {
         double sum = 0;
-        foreach (var t in tensors)
+        foreach (var t in grads)
         {
-            if (t.DType != DType.F32) throw new MantisException($"SumOfSquares on the host: tensors are F32, got {t.DType}");
+            if (t.DType != DType.F32) throw new ArgumentException($"GradSquaredNorm: the CPU keeps gradients in F32, got {t.DType}");
             var g = t.Span;
             for (int i = 0; i < g.Length; i += 8192)
                 sum += TensorPrimitives.SumOfSquares(g.Slice(i, Math.Min(8192, g.Length - i)));

@@ -2,42 +2,37 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
-// The global gradient norm's sum of squares with kernels/grad_norm.cu: grid (blocks, tensors) of fixed per-block
-// partials, then one block sums them in double in index order. Deterministic, and nothing is read back here: the
-// trainer reads the one scalar when it decides the step.
+// The global gradient norm with kernels/grad_norm.cu: per-tensor partial sums of squares (one launch per gradient
+// dtype, each writing its own rows of one partials buffer), then one block adds them in double in a fixed order.
 internal sealed partial class CudaOps
 {
-    /// <summary>Blocks per tensor: enough to keep the card busy on the largest gradient, fixed for a given set of sizes.</summary>
-    private const int SumOfSquaresThreads = 256;
-
-    public Tensor SumOfSquares(IReadOnlyList<Tensor> tensors)
+    public Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads)
     {
-        if (tensors.Count == 0) throw new ArgumentException("SumOfSquares of no tensors");
-        var device = tensors[0].Device;
-        Tensor? total = null;
-        foreach (var group in tensors.Where(t => t.Numel > 0).GroupBy(t => t.DType).OrderBy(g => g.Key))
+        if (grads.Count == 0) throw new ArgumentException("GradSquaredNorm: no gradients");
+        foreach (var g in grads)
+            if (g.DType is not (DType.F32 or DType.BF16)) throw new ArgumentException($"GradSquaredNorm: gradient of {g.DType}, expected F32 or BF16");
+        var ordered = grads.OrderBy(g => g.DType).ToList();   // F32 first, then BF16: each dtype's rows are contiguous
+        long longest = ordered.Max(g => g.Numel);
+        uint blocks = Math.Min(64u, LaunchGeometry.GridStrideBlocks(longest, LaunchGeometry.DefaultBlock, _be.Context.Device.MultiprocessorCount));
+        var first = ordered[0];
+        using var partials = EmptyF32(first, new Shape(ordered.Count * (int)blocks));
+        int row = 0;
+        foreach (var group in ordered.GroupBy(g => g.DType))
         {
-            if (group.Key is not (DType.F32 or DType.BF16))
-                throw new MantisException($"SumOfSquares on {device}: tensors must be F32 or BF16, got {group.Key}");
             var items = group.ToList();
-            long longest = items.Max(t => t.Numel);
-            uint blocks = LaunchGeometry.GridStrideBlocks(longest, SumOfSquaresThreads, _be.Context.Device.MultiprocessorCount);
-            using var sizes = DeviceBuffer.FromHost<long>(_be.Context, items.Select(t => t.Numel).ToArray());
+            using var sizes = DeviceBuffer.FromHost<long>(_be.Context, items.Select(g => g.Numel).ToArray());
             using var ptrs = Pointers(items);
-            using var partials = Tensor.EmptyOn(device, new Shape(checked((int)(blocks * items.Count))), DType.F32);
-            var part = Tensor.EmptyOn(device, new Shape(1), DType.F32);
-            using var norm = Tensor.EmptyOn(device, new Shape(1), DType.F32);
-            _be.Launch("grad_norm", group.Key == DType.F32 ? "grad_sumsq_partial_f32" : "grad_sumsq_partial_bf16",
-                new Dim3(blocks, (uint)items.Count), new KernelArgs().Ptr(sizes).Ptr(ptrs).Ptr(partials.DevicePointer), SumOfSquaresThreads);
-            _be.Launch("grad_norm", "grad_norm_finalize", 1, new KernelArgs()
-                .Ptr(partials.DevicePointer).Int(items.Count).Int((int)blocks).Ptr(0UL).Ptr(part.DevicePointer).Ptr(norm.DevicePointer), SumOfSquaresThreads);
-            if (total is null) total = part;
-            else
-            {
-                _be.AddInto(total, part);
-                part.Dispose();
-            }
+            string fn = group.Key == DType.F32 ? "grad_sumsq_partial_f32" : "grad_sumsq_partial_bf16";
+            _be.Launch("grad_norm", fn, new Dim3(blocks, (uint)items.Count),
+                new KernelArgs().Ptr(sizes).Ptr(ptrs).Ptr(partials.DevicePointer + (ulong)row * blocks * 4));
+            _be.Synchronize();   // the pointer arrays are freed on return
+            row += items.Count;
         }
-        return total ?? Tensor.ZerosOn(device, new Shape(1), DType.F32);
+        var total = EmptyF32(first, new Shape(1));
+        using var norm = EmptyF32(first, new Shape(1));
+        _be.Launch("grad_norm", "grad_norm_finalize", new Dim3(1), new KernelArgs()
+            .Ptr(partials.DevicePointer).Int(ordered.Count).Int((int)blocks).Ptr(0UL).Ptr(total.DevicePointer).Ptr(norm.DevicePointer));
+        _be.Synchronize();
+        return total;
     }
 }
