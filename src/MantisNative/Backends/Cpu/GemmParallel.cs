@@ -29,15 +29,16 @@ internal sealed unsafe class GemmParallel
     private bool _transA, _transB, _inPlace;
     private float* _a, _b, _c, _bufs;
     private nint _lda, _ldb, _ldc;
-    private int _m, _n, _k, _kcStep, _ncStep, _kSteps, _steps, _mc, _blocksM, _threads;
+    private int _m, _n, _k, _kcStep, _ncStep, _kSteps, _steps, _mc, _blocksM, _threads, _maxItems;
     private long _panelFloats;
     private float _alpha, _beta;
     private volatile bool _failed;
     private GemmFamily _f = null!;
     private readonly Action<int> _worker;
 
-    // Per step: chunks of B claimed / packed, M blocks claimed / done. Per M block (and column group): the
-    // last step whose result it has written.
+    // Per step: chunks of B claimed / packed, M blocks claimed / done. Per column block jc and M block (and
+    // column group): the last step whose result it has written. Kept per jc, not per M block alone: a thread
+    // already in the next column block writes the same item number while a slower one finishes this block.
     private int[] _packClaim = [], _packDone = [], _compClaim = [], _compDone = [], _itemStep = [];
 
     private GemmParallel() => _worker = Worker;
@@ -76,10 +77,10 @@ internal sealed unsafe class GemmParallel
         _panelFloats = (long)kcStep * (_inPlace ? NR : GemmBlocked.RoundUp(Math.Min(ncStep, n), NR));
         _bufs = GemmBuffers.Current.PackB(2 * _panelFloats);
 
-        int maxItems = _blocksM * Groups(GemmBlocked.CeilDiv(Math.Min(ncStep, n), NR));
+        _maxItems = _blocksM * Groups(GemmBlocked.CeilDiv(Math.Min(ncStep, n), NR));
         Reset(ref _packClaim, _steps, 0); Reset(ref _packDone, _steps, 0);
         Reset(ref _compClaim, _steps, 0); Reset(ref _compDone, _steps, 0);
-        Reset(ref _itemStep, maxItems, -1);
+        Reset(ref _itemStep, _maxItems * (_steps / _kSteps), -1);
         CpuParallel.For(threads, _worker, threads);
     }
 
@@ -134,9 +135,10 @@ internal sealed unsafe class GemmParallel
         int item;
         while (Volatile.Read(ref _compClaim[s]) < items && (item = Interlocked.Increment(ref _compClaim[s]) - 1) < items)
         {
-            if (pc > 0) WaitFor(ref _itemStep[item], s - 1);
+            ref int done = ref _itemStep[s / _kSteps * _maxItems + item];
+            if (pc > 0) WaitFor(ref done, s - 1);
             Compute(item, groups, panels, jc, nc, pc, kc, bp);
-            Volatile.Write(ref _itemStep[item], s);
+            Volatile.Write(ref done, s);
             Interlocked.Increment(ref _compDone[s]);
         }
     }
