@@ -1,3 +1,4 @@
+using MantisNative.Backends;
 using MantisNative.Interop;
 
 using MantisNative.Backends.Cuda;
@@ -9,7 +10,7 @@ internal sealed partial class KernelChecks
 {
     private void AttentionForwardAndBackward(int d, bool causal, int sq, int sk)
     {
-        int batch = 2, heads = 4, kvHeads = 2, group = heads / kvHeads;
+        int batch = 2, heads = 4, kvHeads = 2;
         float scale = 1f / MathF.Sqrt(d);
         var kvLens = new[] { sk, Math.Max(1, sk - 13) };
         var q = RoundBf16(Rand(batch * sq * heads * d));
@@ -37,52 +38,9 @@ internal sealed partial class KernelChecks
             new KernelArgs().Ptr(qd).Ptr(kd).Ptr(vd).Ptr(dod).Ptr(lsed).Ptr(delta).Ptr(dq).Ptr(dk).Ptr(dv)
                 .Int(heads).Int(kvHeads).Int(sq).Int(sk).Float(scale).Int(causal ? 1 : 0).Ptr(lensd).Ptr(0UL));
 
-        var o = new double[q.Length];
-        var lse = new double[batch * heads * sq];
-        var gq = new double[q.Length];
-        var gk = new double[k.Length];
-        var gv = new double[v.Length];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-            {
-                int hk = h / group;
-                for (int i = 0; i < sq; i++)
-                {
-                    long qo = ((long)(b * sq + i) * heads + h) * d;
-                    var vis = Enumerable.Range(0, sk).Where(j => j < kvLens[b] && (!causal || j <= i + sk - sq)).ToArray();
-                    var s = vis.Select(j =>
-                    {
-                        long ko = ((long)(b * sk + j) * kvHeads + hk) * d;
-                        double dot = 0;
-                        for (int e = 0; e < d; e++) dot += (double)q[qo + e] * k[ko + e];
-                        return dot * scale;
-                    }).ToArray();
-                    int row = (b * heads + h) * sq + i;
-                    if (vis.Length == 0) { lse[row] = double.NegativeInfinity; continue; }
-                    double m = s.Max(), sum = s.Sum(x => Math.Exp(x - m));
-                    lse[row] = m + Math.Log(sum);
-                    var p = s.Select(x => Math.Exp(x - m) / sum).ToArray();
-                    var dp = new double[vis.Length];
-                    for (int t = 0; t < vis.Length; t++)
-                    {
-                        long ko = ((long)(b * sk + vis[t]) * kvHeads + hk) * d;
-                        for (int e = 0; e < d; e++) { o[qo + e] += p[t] * v[ko + e]; dp[t] += (double)dout[qo + e] * v[ko + e]; }
-                    }
-                    double dsum = 0;
-                    for (int t = 0; t < vis.Length; t++) dsum += p[t] * dp[t];
-                    for (int t = 0; t < vis.Length; t++)
-                    {
-                        long ko = ((long)(b * sk + vis[t]) * kvHeads + hk) * d;
-                        double ds = p[t] * (dp[t] - dsum);
-                        for (int e = 0; e < d; e++)
-                        {
-                            gq[qo + e] += scale * ds * k[ko + e];
-                            gk[ko + e] += scale * ds * q[qo + e];
-                            gv[ko + e] += p[t] * dout[qo + e];
-                        }
-                    }
-                }
-            }
+        var c = new AttentionCase(d, causal, sq, sk, heads, kvHeads, TokenMajor: true, KvLens: true, Batch: batch);
+        var geo = new AttentionGeometry(batch, heads, kvHeads, sq, sk, d, causal, scale);
+        var (o, lse, gq, gk, gv) = AttentionReference.Compute(c, FlashLayout.TokenMajor(geo), q, k, v, dout, kvLens, null, scale);
         string tag = $"attention d{d} {(causal ? "causal" : "bidir")} {sq}x{sk}";
         Record($"{tag} o", ReadBf16(od, q.Length), o, 1e-2);
         Record($"{tag} lse", ReadF32(lsed, lse.Length), lse, 1e-4);
