@@ -59,17 +59,17 @@ static __device__ __forceinline__ void ldsm_x2_t(unsigned int& r0, unsigned int&
 // 16 bytes global -> shared, of which the first src_bytes are read and the rest zero-filled (0 = zero fill).
 static __device__ __forceinline__ void cp_async16(void* dst, const void* src, unsigned int src_bytes)
 {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "l"(smem_addr(dst)), "l"(src), "r"(src_bytes) : "memory");
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" : : "l"(smem_addr(dst)), "l"(src), "r"(src_bytes) : "memory");
 }
 
 static __device__ __forceinline__ void cp_async_commit()
 {
-    asm volatile("cp.async.commit_group;" ::: "memory");
+    asm volatile("cp.async.commit_group;" : : : "memory");
 }
 
 // Waits until at most N of this thread's committed groups are still in flight.
 template <int N>
 static __device__ __forceinline__ void cp_async_wait()
 {
-    asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory");
+    asm volatile("cp.async.wait_group %0;" : : "n"(N) : "memory");
 }

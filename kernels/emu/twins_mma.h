@@ -130,7 +130,7 @@ static inline AsyncQueue& async_queue()
 {
     static thread_local AsyncQueue queues[1024];
     AsyncQueue& q = queues[__mantis_cur->linear & 1023];
-    const mantis_uint3 b = __mantis_cur->blockIdx;
+    const mantis_uint3 b = blockIdx;   // the shim's macro for the running fiber's block
     if (q.block.x != b.x || q.block.y != b.y || q.block.z != b.z || q.dyn != __mantis_cur->dynamic_smem)
     {
         q.copies.clear();   // left pending by a thread of an earlier block: dropped
