@@ -76,6 +76,7 @@ internal sealed partial class KernelChecks
                     break;
                 case "tensor_cores": TensorCoreFragments(); break;
                 case "flash_attention": FlashAttentionVariants(); break;
+                case "attention_bench": AttentionBench(); break;
                 case "adamw": AdamWMultiTensorStep(); break;
                 case "grad_norm": GradNormIsDeterministicAndRight(); break;
                 case "cublaslt": CublasLtGemmMatchesCpu(); break;
