@@ -3,7 +3,8 @@
 #     bash run.sh              run every check and timing; results under $OUT (default ./gpu-results)
 #     bash run.sh --dry-run    print what would run (and the CUDA libraries found), touch nothing but $OUT/steps.tsv
 # Steps: machine info (nvidia-smi, CUDA, driver, the libraries chosen), `mantis info`, `mantis kernels check --json`,
-# `mantis gpu-check --fixtures fixtures --json`, and the PyTorch peer timing (Llama-3-8B shape) when a python with
+# `mantis gpu-check --fixtures fixtures --json`, `mantis kernels check --group attention_bench` with PyTorch SDPA on the same
+# shapes (kernels/dev/attention/sdpa_peer.py), and the PyTorch peer timing (Llama-3-8B shape) when a python with
 # torch and transformers is found. Each step runs under its own `timeout` (STEP_TIMEOUT overrides every limit); a
 # missing tool skips its step with a line saying so; a failing or hung step does not stop the others.
 # CUDA libraries need no hand-set variables: libnvrtc/libcublasLt (13, else 12) are looked for in the nvidia/*/lib
@@ -18,7 +19,7 @@ DRY=0
 for arg in "$@"; do
     case "$arg" in
         --dry-run) DRY=1 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$arg' (use --dry-run)" >&2; exit 2 ;;
     esac
 done
@@ -141,10 +142,27 @@ if have "$MANTIS"; then
     else
         skip gpu-check "no fixtures folder $FIXTURES"
     fi
+    # the sm_80 attention kernels' timings (kernels/dev/attention/README.md): TFLOP/s fwd/bwd, hd 64/72/128, 512..16k
+    step attention-bench 1200 "$MANTIS" kernels check --group attention_bench --json "$LOGS/attention-bench.json"
 else
     skip info "mantis not found at $MANTIS"
     skip kernels-check "mantis not found"
     skip gpu-check "mantis not found"
+    skip attention-bench "mantis not found"
+fi
+
+# PyTorch SDPA (flash backend) on the same shapes, in the same run
+SDPA_PEER=${SDPA_PEER:-$HERE/kernels/dev/attention/sdpa_peer.py}
+if ! have "$PYTHON"; then
+    skip sdpa-peer "$PYTHON not found"
+elif [ ! -f "$SDPA_PEER" ]; then
+    skip sdpa-peer "no $SDPA_PEER"
+elif [ "$DRY" = 1 ]; then
+    DRY=0 step sdpa-peer 60 "$PYTHON" "$SDPA_PEER" --dry-run
+elif ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
+    skip sdpa-peer "$PYTHON has no torch"
+else
+    step sdpa-peer 1200 "$PYTHON" "$SDPA_PEER" --json "$LOGS/sdpa-peer.json"
 fi
 
 # ---- training on the GPU (issue 12): prepared, not yet run on a real card ----
@@ -209,6 +227,10 @@ fi
         echo "-- $(basename "$f" .log)"
         grep -E '^(error|    total|    activations|step )' "$f" | tail -4 | sed 's/^/  /'
     done
+    if [ -f "$LOGS/attention-bench.log" ] || [ -f "$LOGS/sdpa-peer.log" ]; then
+        echo "-- attention: mantis sm_80 kernels, then PyTorch SDPA flash (same shapes)"
+        cat "$LOGS/attention-bench.log" "$LOGS/sdpa-peer.log" 2>/dev/null | grep -E '(bench |^sdpa )' | sed 's/^/  /'
+    fi
     if [ -f "$LOGS/gpu-check.log" ]; then
         # gpu-check prints its table last: from its "== gpu-check" header to the end
         sed -n '/^== gpu-check/,$p' "$LOGS/gpu-check.log"

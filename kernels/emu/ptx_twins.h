@@ -25,3 +25,4 @@ static inline void cvt_rn_bf16_f32(unsigned short& d, float a)
     d = (unsigned short)(u >> 16);
 }
 }   // namespace mantis_ptx
+#include "twins_mma.h"   // mma.sync, ldmatrix, cp.async (sm_80 tensor-core path)
