@@ -73,7 +73,7 @@ public static class ModelFiles
             writer.AddFloat32(p.Name, shape, p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
         }
         // frozen weights are written decoded (exact for 16-bit ones kept in place; quantized ones as their dequantized values)
-        var frozenSeen = new HashSet<Backends.Cpu.Frozen.FrozenMatrix>(ReferenceEqualityComparer.Instance);
+        var frozenSeen = new HashSet<FrozenMatrix>(ReferenceEqualityComparer.Instance);
         foreach (var f in model.Parameters.Frozen)
         {
             if (!frozenSeen.Add(f.Matrix)) continue;

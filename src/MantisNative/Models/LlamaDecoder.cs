@@ -1,5 +1,4 @@
 using MantisNative.Autograd;
-using MantisNative.Backends.Cpu.Frozen;
 using MantisNative.Models.Config;
 using MantisNative.Nn;
 using MantisNative.Tensors;

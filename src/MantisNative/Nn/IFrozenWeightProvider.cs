@@ -1,4 +1,5 @@
-using MantisNative.Backends.Cpu.Frozen;
+
+using MantisNative.Tensors;
 
 namespace MantisNative.Nn;
 

@@ -1,4 +1,3 @@
-using MantisNative.Backends.Cpu.Frozen;
 using MantisNative.Tensors;
 
 namespace MantisNative.Nn;

@@ -1,3 +1,4 @@
+using MantisNative.Tensors;
 namespace MantisNative.Backends.Cpu.Frozen;
 
 /// <summary>

@@ -1,12 +1,12 @@
-using MantisNative.Tensors;
 
-namespace MantisNative.Backends.Cpu.Frozen;
+
+namespace MantisNative.Tensors;
 
 /// <summary>
 /// A frozen weight matrix W [Rows = out features, Cols = in features] kept in its own format (bf16 / f16 in place
 /// in a memory-mapped checkpoint, int8 / NF4 codes with scales, or fp32), never widened to an fp32 copy. The
 /// one format-specific primitive is <see cref="DecodeRow"/> (a row segment to fp32, in registers then stored to
-/// a small buffer); GEMM packing (<see cref="FrozenPacking"/>) and the decode GEMV are built on it, and a format
+/// a small buffer); GEMM packing (the CPU backend's FrozenPacking) and the decode GEMV are built on it, and a format
 /// may override <see cref="GemvRows"/> with a fused kernel that never stores the decoded weights.
 /// Used through <c>Ops.FrozenLinear</c> (y = x·Wᵀ, and dX = dY·W for training adapters on a frozen base) and
 /// <c>Ops.FrozenEmbedding</c>. Disposing releases what the matrix owns (a 16-bit copy, the mapping's lease).
