@@ -10,7 +10,7 @@
 // kv_lens int32 [batch] (keys j >= kv_lens[b] are padding); key_mask uint8 [batch, seq_k], 0 = padding.
 // A row that sees no key gets o = 0, lse = -inf and no gradient.
 //
-// Head dims: any multiple of 8 up to 128 as a template; entry points for 8, 16, 32, 64, 72, 80, 96, 128.
+// Head dims: any multiple of 8 up to 128 as a template; entry points for 8, 16, 24, 32, 64, 72, 80, 96, 128.
 // Head dim 72 is first-class, not padded: Q.K^T runs 4 k-steps of mma.m16n8k16 plus one of mma.m16n8k8, P.V
 // runs 9 n-tiles of 8 (the last pair loaded by ldmatrix.x2). Shared rows are D bf16 when D/8 is odd (72: 144 B,
 // the 8 rows of an ldmatrix hit 8 different 16-byte bank groups) and D + 8 otherwise, so ldmatrix never conflicts.
@@ -759,6 +759,7 @@ extern "C" __global__ void flash_decode_combine(const float* __restrict__ o_part
 
 FLASH_ENTRY_POINTS(8)
 FLASH_ENTRY_POINTS(16)
+FLASH_ENTRY_POINTS(24)
 FLASH_ENTRY_POINTS(32)
 FLASH_ENTRY_POINTS(64)
 FLASH_ENTRY_POINTS(72)

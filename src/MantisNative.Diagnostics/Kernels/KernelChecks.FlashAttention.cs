@@ -86,6 +86,7 @@ internal sealed partial class KernelChecks
         new(8, true, 19, 19),
         new(16, false, 7, 45, TokenMajor: false),
         new(32, true, 3, 40, KeyMask: true),
+        new(24, false, 23, 29, TokenMajor: false), // the tiny default's vision tower: one k16 + one k8 step, 3 n-tiles
         // decode: one query token against a cache of several 64-key splits
         new(128, true, 1, 150, Heads: 8, KvHeads: 2, KeyMask: true),
         new(64, false, 1, 200, Heads: 4, KvHeads: 4, TokenMajor: false),

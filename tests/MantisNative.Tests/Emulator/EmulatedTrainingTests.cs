@@ -10,9 +10,8 @@ namespace MantisNative.Tests.Emulator;
 /// <summary>
 /// `mantis train --device cuda|auto` on the emulated device (the real CUDA backend, kernels on the CPU), against the
 /// CPU engine on the same Hugging Face folder, data and settings. The model is the built-in tiny one saved as a
-/// Hugging Face folder with its vision tower read as 3 heads of 32 (the same weights): the tiny default's vision head
-/// dim 24 has no CUDA attention kernel yet (kernels/attention.cu has 8, 16, 32, 64, 72, 80, 128), which a separate
-/// test shows is refused up front. Seven short runs (ten device steps) are shared by the tests.
+/// Hugging Face folder (vision head dim 24, text head dim 32). Seven short runs (ten device steps) are shared by the
+/// tests; the built-in default itself (no --model_path) trains one step in its own test.
 /// Tolerance device vs CPU: 2e-2 relative per logged loss: BF16 weights and activations with fp32 accumulation
 /// (FixtureCheck's bf16 loss bound); measured differences are about 1e-3.
 /// </summary>
@@ -49,20 +48,27 @@ public class EmulatedTrainingTests
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    /// <summary>The built-in tiny model (random weights, BPE tokenizer of the data) as a Hugging Face folder, its vision
-    /// attention as 3 heads of 32 instead of 4 of 24 (the parameters' shapes do not depend on the head count).</summary>
+    /// <summary>The built-in tiny model (random weights, BPE tokenizer of the data) as a Hugging Face folder.</summary>
     private string MakeModelFolder(string output)
     {
         var cfg = new TrainingConfig { TrainData = _train, OutputDir = output, MaxSteps = 1, PerDeviceTrainBatchSize = 2, Device = "cpu", SaveSteps = 0 };
         using (var job = TrainingJob.Create(cfg)) job.SaveFinal();
-        var dir = Path.Combine(output, TrainingJob.FinalFolder);
-        var configPath = Path.Combine(dir, "config.json");
+        return Path.Combine(output, TrainingJob.FinalFolder);
+    }
+
+    /// <summary>A copy of <paramref name="model"/> whose vision attention is read as <paramref name="heads"/> heads (the
+    /// parameters' shapes do not depend on the head count), to get a head dim without a CUDA kernel.</summary>
+    private static string WithVisionHeads(string model, string output, int heads)
+    {
+        Directory.CreateDirectory(output);
+        foreach (var f in Directory.GetFiles(model)) File.Copy(f, Path.Combine(output, Path.GetFileName(f)));
+        var configPath = Path.Combine(output, "config.json");
         var json = File.ReadAllText(configPath);
         var patched = System.Text.RegularExpressions.Regex.Replace(json,
-            "(\"vision_config\"\\s*:\\s*\\{[^}]*\"num_attention_heads\"\\s*:\\s*)4", "${1}3");
+            "(\"vision_config\"\\s*:\\s*\\{[^}]*\"num_attention_heads\"\\s*:\\s*)4", "${1}" + heads.ToString(CultureInfo.InvariantCulture));
         Assert.That(patched, Is.Not.EqualTo(json), "the vision head count was found in config.json");
         File.WriteAllText(configPath, patched);
-        return dir;
+        return output;
     }
 
     private string Out(string run, string? sub = null) => sub is null ? Path.Combine(_root, run) : Path.Combine(_root, run, sub);
@@ -220,14 +226,31 @@ public class EmulatedTrainingTests
     }
 
     [Test]
-    public void TheTinyDefaultsVisionHeadDimIsRefusedUpFront()
+    public void TheBuiltInDefaultTrainsOnTheDevice()
     {
         var (rc, output) = EmulatorHarness.Mantis(new[]
         {
-            "train", "--train_data", _train, "--output_dir", Out("default-on-device"), "--device", "cuda", "--max_steps", "1", "--no-eval", "--plain",
+            "train", "--train_data", _train, "--output_dir", Out("default-on-device"), "--device", "cuda", "--max_steps", "1",
+            "--per_device_train_batch_size", "2", "--max_seq_len", "128", "--logging_steps", "1", "--no-eval", "--plain",
+        });
+        Assert.That(rc, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("device: cuda:0"), output);
+        var row = File.ReadAllLines(Out("default-on-device", MetricsFile.FileName)).Single(l => l.Length > 0);
+        using var d = JsonDocument.Parse(row);
+        Assert.That(double.IsFinite(d.RootElement.GetProperty("loss").GetDouble()), Is.True, row);
+    }
+
+    [Test]
+    public void AHeadDimWithoutAKernelIsRefusedUpFront()
+    {
+        var model = WithVisionHeads(_model, Out("vision-hd12-model"), 8);   // 96 / 8 = head dim 12
+        var (rc, output) = EmulatorHarness.Mantis(new[]
+        {
+            "train", "--model_path", model, "--train_data", _train, "--output_dir", Out("hd12-on-device"), "--device", "cuda",
+            "--max_steps", "1", "--no-eval", "--plain",
         });
         Assert.That(rc, Is.EqualTo(1), output);
-        Assert.That(output, Does.Contain("head dim 24 has no CUDA attention kernel").And.Contain("--device cpu"), output);
+        Assert.That(output, Does.Contain("head dim 12 has no CUDA attention kernel").And.Contain("--device cpu"), output);
         Assert.That(output, Does.Not.Contain("   at "));
     }
 }

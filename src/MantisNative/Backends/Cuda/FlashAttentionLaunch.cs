@@ -16,7 +16,7 @@ internal static class FlashAttentionLaunch
     public const int MaxDecodeGroup = 16;       // the decode kernel puts a group's query heads in the 16 mma rows
 
     /// <summary>Head dims with an entry point (the template takes any multiple of 8 up to 128).</summary>
-    public static readonly IReadOnlyList<int> HeadDims = new[] { 8, 16, 32, 64, 72, 80, 96, 128 };
+    public static readonly IReadOnlyList<int> HeadDims = new[] { 8, 16, 24, 32, 64, 72, 80, 96, 128 };
 
     public static bool Supports(int headDim) => HeadDims.Contains(headDim);
 

@@ -56,11 +56,12 @@ internal static unsafe class FrozenGemm
                     if (transposed) FrozenPacking.PackTransposed(w, pc, kc, jj, nr, NR, dst, scratch);
                     else FrozenPacking.PackPlain(w, pc, kc, jj, nr, NR, dst);
                 }
+                var panelsB = GemmBPanels.Packed(f, pb, kc);
                 for (int ic = 0; ic < m; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m - ic);
                     GemmPacking.PackA(f, false, a1, k, ic, mc, pc, kc, pa);
-                    GemmBlocked.MacroKernel(f, mc, nc, kc, 1f, pa, pb, beta, c1 + (nint)ic * n + j0, n);
+                    GemmBlocked.MacroKernel(f, mc, nc, kc, 1f, pa, panelsB, 0, jp1 - jp0, beta, c1 + (nint)ic * n + j0, n);
                 }
             }
         }, threads);
