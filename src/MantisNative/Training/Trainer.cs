@@ -75,7 +75,7 @@ public sealed class Trainer
                 using var activations = new TensorScope(); // frees this micro-step's activations right after backward
                 waitClock.Stop();
                 phase.Restart();
-                var output = _model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
+                var output = _model.ForwardLoss(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
                 float loss = output.Loss!.Item();
                 forwardSecs += phase.Elapsed.TotalSeconds;
                 tokens += output.Layout.Valid.Count(v => v);
