@@ -47,7 +47,6 @@ internal static class OpCases
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },
             CrossEntropy(rng, T, V),
             LinearCrossEntropy(rng, T, large ? H : 16, V),
-            LinearCrossEntropyAgainstUnfused(rng, T, large ? H : 16, V),
             new("reshape", new[] { I(T, H) }, x => AOps.Reshape(x[0], H, T)),
             new("permute", new[] { I(2, T, 4, 16) }, x => AOps.Permute(x[0], 0, 2, 1, 3)),
             new("transpose", new[] { I(T, H) }, x => AOps.Transpose(x[0], 0, 1)),
@@ -104,21 +103,6 @@ internal static class OpCases
         return new OpCase("linear_cross_entropy", new[] { new OpInput(new[] { rows, dim }), new OpInput(new[] { vocab, dim }, 0.5f) },
             x => AOps.LinearCrossEntropy(x[0], x[1], targets, chunkRows: chunk))
         {
-            Fp32Output = true,
-            Flops = 2L * rows * dim * vocab,
-        };
-    }
-
-    /// <summary>The fused loss on the target against Linear then CrossEntropy on the reference: on a device, the fused
-    /// kernels (bf16 inputs, fp32 logits per chunk) equal the unfused fp32 ops within the bf16 class.</summary>
-    private static OpCase LinearCrossEntropyAgainstUnfused(Random rng, int rows, int dim, int vocab)
-    {
-        var targets = Enumerable.Range(0, rows).Select(r => r % 5 == 1 ? AOps.IgnoreIndex : rng.Next(vocab)).ToArray();
-        int chunk = rows <= 64 ? 7 : 0;
-        return new OpCase("linear_cross_entropy vs unfused", new[] { new OpInput(new[] { rows, dim }), new OpInput(new[] { vocab, dim }, 0.5f) },
-            x => AOps.CrossEntropy(AOps.Linear(x[0], x[1]), targets))
-        {
-            TargetRun = x => AOps.LinearCrossEntropy(x[0], x[1], targets, chunkRows: chunk),
             Fp32Output = true,
             Flops = 2L * rows * dim * vocab,
         };
