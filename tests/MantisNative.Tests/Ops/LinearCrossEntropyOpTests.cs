@@ -29,6 +29,15 @@ public class LinearCrossEntropyOpTests
         return Math.Sqrt(num / Math.Max(den, 1e-30));
     }
 
+    /// <summary>Random hidden states, LM head and targets (every fifth ignored) of one test.</summary>
+    private static (float[] H, float[] W, int[] T) Problem(int seed, int rows, int dim, int vocab)
+    {
+        var rng = new Random(seed);
+        var h = Normal(rng, rows * dim, 1f);
+        var w = Normal(rng, vocab * dim, 0.5f);
+        return (h, w, Targets(rng, rows, vocab));
+    }
+
     private sealed record Result(float Loss, float[] DHidden, float[]? DWeight);
 
     private static Result Run(float[] h, float[] w, int[] targets, int rows, int dim, int vocab, bool trainWeight, int? chunkRows, float upstream = 1f)
@@ -55,10 +64,7 @@ public class LinearCrossEntropyOpTests
     public void EqualsTheUnfusedLossAndGradients(int chunkRows)
     {
         int rows = 37, dim = 24, vocab = 301;
-        var rng = new Random(3);
-        var h = Normal(rng, rows * dim, 1f);
-        var w = Normal(rng, vocab * dim, 0.5f);
-        var t = Targets(rng, rows, vocab);
+        var (h, w, t) = Problem(3, rows, dim, vocab);
         var want = Run(h, w, t, rows, dim, vocab, trainWeight: true, chunkRows: null);
         var got = Run(h, w, t, rows, dim, vocab, trainWeight: true, chunkRows: chunkRows);
         Assert.That(Math.Abs(got.Loss - want.Loss) / want.Loss, Is.LessThan(Fp32Tolerance), $"loss {got.Loss} vs {want.Loss}");
@@ -71,10 +77,7 @@ public class LinearCrossEntropyOpTests
     public void FrozenWeightGetsNoGradientAndTheHiddenGradientIsUnchanged()
     {
         int rows = 20, dim = 16, vocab = 97;
-        var rng = new Random(4);
-        var h = Normal(rng, rows * dim, 1f);
-        var w = Normal(rng, vocab * dim, 0.5f);
-        var t = Targets(rng, rows, vocab);
+        var (h, w, t) = Problem(4, rows, dim, vocab);
         var want = Run(h, w, t, rows, dim, vocab, trainWeight: false, chunkRows: null);
         var got = Run(h, w, t, rows, dim, vocab, trainWeight: false, chunkRows: 6);
         Assert.That(got.DWeight, Is.Null);
@@ -85,10 +88,7 @@ public class LinearCrossEntropyOpTests
     public void TheUpstreamGradientScalesBothGradients()
     {
         int rows = 12, dim = 8, vocab = 50;
-        var rng = new Random(5);
-        var h = Normal(rng, rows * dim, 1f);
-        var w = Normal(rng, vocab * dim, 0.5f);
-        var t = Targets(rng, rows, vocab);
+        var (h, w, t) = Problem(5, rows, dim, vocab);
         var want = Run(h, w, t, rows, dim, vocab, true, null, upstream: 0.25f);
         var got = Run(h, w, t, rows, dim, vocab, true, 5, upstream: 0.25f);
         Assert.That(RelL2(got.DHidden, want.DHidden), Is.LessThan(Fp32Tolerance));
@@ -142,10 +142,7 @@ public class LinearCrossEntropyOpTests
     public void PeakMemoryStaysBoundedByTheChunk()
     {
         int rows = 512, dim = 32, vocab = 4096, chunk = 64;
-        var rng = new Random(6);
-        var h = Normal(rng, rows * dim, 1f);
-        var w = Normal(rng, vocab * dim, 0.5f);
-        var t = Targets(rng, rows, vocab);
+        var (h, w, t) = Problem(6, rows, dim, vocab);
         long full = (long)rows * vocab * sizeof(float);
         long Peak(int? chunkRows)
         {
