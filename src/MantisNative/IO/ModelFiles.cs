@@ -52,7 +52,8 @@ public static class ModelFiles
     /// nearest even, so values that came from bf16 go back bit-exact). Files appear atomically.
     /// </summary>
     /// <param name="saveAllAs">store every parameter in this dtype instead of its checkpoint dtype (F32 for exact training resumes)</param>
-    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0, DType? saveAllAs = null)
+    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0, DType? saveAllAs = null,
+        Func<Parameter, float[]?>? values = null)
     {
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -67,7 +68,8 @@ public static class ModelFiles
             if (!seen.Add(p.Tensor)) continue; // tied lm_head: saved once, as transformers does
             var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
             // ToArray: the same copy on the host, an explicit download for a model on a GPU
-            writer.AddFloat32(p.Name, shape, p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
+            // values: a GPU trainer's fp32 master in place of the BF16 weight the forward reads (null: the tensor itself)
+            writer.AddFloat32(p.Name, shape, values?.Invoke(p) ?? p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
         }
         foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
         if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);

@@ -62,18 +62,26 @@ public sealed record ModelMemoryPlan(IReadOnlyList<(string What, double Floats)>
 /// </summary>
 public static class ActivationMemoryPlan
 {
-    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording)
+    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording) =>
+        Bytes(c, batch, tokens, images, recording, recording, checkpointed: false, bytesPerValue: sizeof(float));
+
+    /// <summary>
+    /// The general estimate: <paramref name="visionRecording"/> when the tower trains (a frozen one keeps one layer
+    /// at a time); <paramref name="checkpointed"/> keeps each text and vision layer's input only, plus one layer
+    /// recomputed in the backward; <paramref name="bytesPerValue"/> 2 for a GPU's BF16 activations.
+    /// </summary>
+    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording, bool visionRecording, bool checkpointed, int bytesPerValue)
     {
         var t = c.Text;
         var v = c.Vision;
         double rows = (double)batch * tokens;
         double textLayer = 8.0 * t.HiddenSize + 4.0 * (t.NumAttentionHeads + t.NumKeyValueHeads) * t.HeadDim + 3.0 * t.IntermediateSize;
         double visionLayer = 10.0 * v.HiddenSize + 2.0 * v.IntermediateSize;
-        double textLayers = recording ? t.NumHiddenLayers : 1;
-        double visionLayers = recording ? v.NumHiddenLayers : 1;
-        double floats = rows * ((recording ? 3.0 : 1.0) * t.VocabSize + textLayers * textLayer)
-                        + (double)images * v.NumPositions * visionLayers * visionLayer;
-        return floats * sizeof(float);
+        double textLayers = !recording ? textLayer : checkpointed ? t.NumHiddenLayers * (double)t.HiddenSize + textLayer : t.NumHiddenLayers * textLayer;
+        double visionLayers = !visionRecording ? visionLayer : checkpointed ? v.NumHiddenLayers * (double)v.HiddenSize + visionLayer : v.NumHiddenLayers * visionLayer;
+        double values = rows * ((recording ? 3.0 : 1.0) * t.VocabSize + textLayers)
+                        + (double)images * v.NumPositions * visionLayers;
+        return values * bytesPerValue;
     }
 
     public static void EnsureFits(LlavaConfig c, int batch, int tokens, int images, bool recording, long availableBytes)
