@@ -76,3 +76,32 @@ extern "C" __global__ void cross_entropy_mean(const float* __restrict__ loss, in
     s = block_sum(s);
     if (threadIdx.x == 0) out[0] = s * inv_count;
 }
+
+// The fused linear cross-entropy's softmax step over one row chunk (Ops.LinearCrossEntropy): logits are the chunk's
+// fp32 GEMM output [rows, vocab]; per row, loss[row] = lse - logit[target] (0 when ignored) and, when grad is not
+// null, grad (bf16 [rows, vocab], the next GEMMs' operand) = (softmax - onehot(target)) * scale (0 when ignored).
+// One block per row (blocks walk rows with a stride); whether a row counts is the same for all its threads.
+extern "C" __global__ void linear_ce_chunk(const float* __restrict__ logits, int rows, int vocab, const int* __restrict__ targets,
+                                           float* __restrict__ loss, bf16* __restrict__ grad, float scale)
+{
+    for (int r = blockIdx.x; r < rows; r += gridDim.x)
+    {
+        const float* lr = logits + (i64)r * vocab;
+        bf16* gr = grad ? grad + (i64)r * vocab : nullptr;
+        const int t = targets[r];
+        if (t == CE_IGNORE_INDEX || t < 0 || t >= vocab)
+        {
+            if (threadIdx.x == 0) loss[r] = 0.0f;
+            if (gr) for (int j = threadIdx.x; j < vocab; j += blockDim.x) gr[j] = f32_to_bf16(0.0f);
+            continue;
+        }
+        LseState st{ -MANTIS_INF, 0.0f };
+        for (int j = threadIdx.x; j < vocab; j += blockDim.x) st = lse_push(st, lr[j]);
+        st = block_lse(st);
+        const float lse = st.m + logf(st.s);
+        if (threadIdx.x == 0) loss[r] = lse - lr[t];
+        if (gr)
+            for (int j = threadIdx.x; j < vocab; j += blockDim.x)
+                gr[j] = f32_to_bf16((__expf(lr[j] - lse) - (j == t ? 1.0f : 0.0f)) * scale);
+    }
+}

@@ -31,10 +31,12 @@ extern "C" __global__ void layernorm_forward(const bf16* __restrict__ x, const b
 }
 
 // xhat = (x - mean) * rstd, gxh = g * w:
-// gx = rstd * (gxh - mean(gxh) - xhat * mean(gxh * xhat));  gw += g * xhat;  gb += g  (fp32, accumulated).
+// gx = rstd * (gxh - mean(gxh) - xhat * mean(gxh * xhat));  gw = sum g * xhat;  gb = sum g  (fp32).
+// Each block writes its partial sums as its row of gw_parts / gb_parts ([gridDim.x, dim]; gb_parts may be null);
+// weight_grad.cu's sum_partials_f32 adds them in block order (deterministic: no float atomics).
 extern "C" __global__ void layernorm_backward(const bf16* __restrict__ gy, const bf16* __restrict__ x, const bf16* __restrict__ w,
                                               const float* __restrict__ mean_in, const float* __restrict__ rstd_in,
-                                              bf16* __restrict__ gx, float* __restrict__ gw, float* __restrict__ gb,
+                                              bf16* __restrict__ gx, float* __restrict__ gw_parts, float* __restrict__ gb_parts,
                                               int rows, int dim)
 {
     extern __shared__ float part[];
@@ -68,7 +70,7 @@ extern "C" __global__ void layernorm_backward(const bf16* __restrict__ gy, const
     }
     for (int j = threadIdx.x; j < dim; j += blockDim.x)
     {
-        atomicAdd(&gw[j], gw_part[j]);
-        if (gb) atomicAdd(&gb[j], gb_part[j]);
+        gw_parts[(i64)blockIdx.x * dim + j] = gw_part[j];
+        if (gb_parts) gb_parts[(i64)blockIdx.x * dim + j] = gb_part[j];
     }
 }

@@ -2,6 +2,8 @@
 // Forward saves rstd per row (fp32) for the backward.
 // Geometry: blockDim.x a multiple of 32 (<= 1024); any grid size (blocks walk rows with a stride).
 // Backward dynamic shared memory: dim * sizeof(float) bytes (each block's partial weight gradient).
+// Backward weight gradient: each block writes its partial row to gw_parts [gridDim.x, dim]; weight_grad.cu's
+// sum_partials_f32 then adds them in block order (deterministic: no float atomics).
 #include "common.cuh"
 
 extern "C" __global__ void rmsnorm_forward(const bf16* __restrict__ x, const bf16* __restrict__ w, bf16* __restrict__ y,
@@ -21,10 +23,10 @@ extern "C" __global__ void rmsnorm_forward(const bf16* __restrict__ x, const bf1
     }
 }
 
-// gx = rstd * (g*w) - x * rstd^3 * mean(g*w*x);  gw += sum over rows of g * x * rstd.
-// gw is fp32 [dim] and accumulated (zero it first): each block sums its rows in shared memory and adds once.
+// gx = rstd * (g*w) - x * rstd^3 * mean(g*w*x);  gw = sum over rows of g * x * rstd.
+// Each block sums its rows in shared memory and writes them as its row of gw_parts (fp32 [gridDim.x, dim]).
 extern "C" __global__ void rmsnorm_backward(const bf16* __restrict__ gy, const bf16* __restrict__ x, const bf16* __restrict__ w,
-                                            const float* __restrict__ rstd_in, bf16* __restrict__ gx, float* __restrict__ gw,
+                                            const float* __restrict__ rstd_in, bf16* __restrict__ gx, float* __restrict__ gw_parts,
                                             int rows, int dim)
 {
     extern __shared__ float gw_part[];
@@ -47,5 +49,5 @@ extern "C" __global__ void rmsnorm_backward(const bf16* __restrict__ gy, const b
             gw_part[j] += g * xv * rstd;
         }
     }
-    for (int j = threadIdx.x; j < dim; j += blockDim.x) atomicAdd(&gw[j], gw_part[j]);
+    for (int j = threadIdx.x; j < dim; j += blockDim.x) gw_parts[(i64)blockIdx.x * dim + j] = gw_part[j];
 }

@@ -52,6 +52,7 @@ internal static class OpCases
             new("patch_embed", new[] { new OpInput(new[] { 2, 3, 32, 32 }, 1f, Grad: false), I(64, 3, 8, 8), I(64) },
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },
             CrossEntropy(V, Enumerable.Range(0, T).Select(r => r % 7 == 3 ? AOps.IgnoreIndex : rng.Next(V)).ToArray()),
+            LinearCrossEntropy(rng, T, large ? H : 16, V),
             new("reshape", new[] { I(T, H) }, x => AOps.Reshape(x[0], H, T)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact },
             Permute(new[] { 2, T, 4, 16 }, 0, 2, 1, 3),
             new("transpose", new[] { I(T, H) }, x => AOps.Transpose(x[0], 0, 1)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact },
@@ -133,6 +134,22 @@ internal static class OpCases
         {
             ForwardTolerance = Tolerances.Exact,
         };
+
+    /// <summary>The fused LM head + loss, hidden [rows, dim] and weight [vocab, dim] both trained, in chunks of 16 rows
+    /// (small: several chunks and a partial one; large: 1024 rows of a 32k vocabulary, 3 chunks under the default budget).
+    /// Small uses dim 16: a random direction over a 96-wide dot moves every logit by ~0.1 at the gradient check's step,
+    /// and the central difference's third-order term alone is then ~1 % of the weight's directional derivative.</summary>
+    private static OpCase LinearCrossEntropy(Random rng, int rows, int dim, int vocab)
+    {
+        var targets = Enumerable.Range(0, rows).Select(r => r % 7 == 3 ? AOps.IgnoreIndex : rng.Next(vocab)).ToArray();
+        int chunk = rows <= 64 ? 16 : 0;
+        return new OpCase("linear_cross_entropy", new[] { new OpInput(new[] { rows, dim }), new OpInput(new[] { vocab, dim }, 0.5f) },
+            x => AOps.LinearCrossEntropy(x[0], x[1], targets, chunkRows: chunk))
+        {
+            ForwardTolerance = Tolerances.Fp32Result,
+            Flops = 2L * rows * dim * vocab,
+        };
+    }
 
     public static OpCase CrossEntropy(int vocab, int[] targets) =>
         new("cross_entropy", new[] { new OpInput(new[] { targets.Length, vocab }, 4f) }, x => AOps.CrossEntropy(x[0], targets))

@@ -23,12 +23,18 @@ internal sealed partial class KernelChecks
             new KernelArgs().Ptr(xd).Ptr(wd).Ptr(yd).Ptr(rstd).Int(rows).Int(dim).Float(OpCases.RmsNormEps));
         using var gxd = PoisonedBf16(x[0].Length);
         using var gwd = ZeroF32(dim);
+        using var gwParts = PoisonedF32(4 * dim);
         Launch("rmsnorm", "rmsnorm_backward", 4, threads, (uint)(dim * 4),
-            new KernelArgs().Ptr(gyd).Ptr(xd).Ptr(wd).Ptr(rstd).Ptr(gxd).Ptr(gwd).Int(rows).Int(dim));
+            new KernelArgs().Ptr(gyd).Ptr(xd).Ptr(wd).Ptr(rstd).Ptr(gxd).Ptr(gwParts).Int(rows).Int(dim));
+        SumPartials(gwParts, 4, gwd, dim);
         Record("rmsnorm_forward", ReadBf16(yd, x[0].Length), r.Output, c.ForwardTolerance);
         Record("rmsnorm_backward dx", ReadBf16(gxd, x[0].Length), r.Grads[0]!, c.BackwardTolerance);
         Record("rmsnorm_backward dw", ReadF32(gwd, dim), r.Grads[1]!, Tolerances.Fp32NormWeightGrad);
     }
+
+    /// <summary>out [n] += the rows of partials [parts, n] in row order (the second half of a norm's weight gradient).</summary>
+    private void SumPartials(DeviceBuffer partials, int parts, DeviceBuffer output, int n) =>
+        Launch("weight_grad", "sum_partials_f32", Blocks(n), 256, 0, new KernelArgs().Ptr(partials).Int(parts).Long(n).Ptr(output));
 
     private void LayerNormForwardAndBackward()
     {
@@ -48,8 +54,12 @@ internal sealed partial class KernelChecks
         using var gxd = PoisonedBf16(x[0].Length);
         using var gwd = ZeroF32(dim);
         using var gbd = ZeroF32(dim);
+        using var gwParts = PoisonedF32(3 * dim);
+        using var gbParts = PoisonedF32(3 * dim);
         Launch("layernorm", "layernorm_backward", 3, threads, (uint)(2 * dim * 4),
-            new KernelArgs().Ptr(gyd).Ptr(xd).Ptr(wd).Ptr(mean).Ptr(rstd).Ptr(gxd).Ptr(gwd).Ptr(gbd).Int(rows).Int(dim));
+            new KernelArgs().Ptr(gyd).Ptr(xd).Ptr(wd).Ptr(mean).Ptr(rstd).Ptr(gxd).Ptr(gwParts).Ptr(gbParts).Int(rows).Int(dim));
+        SumPartials(gwParts, 3, gwd, dim);
+        SumPartials(gbParts, 3, gbd, dim);
         Record("layernorm_forward", ReadBf16(yd, x[0].Length), r.Output, c.ForwardTolerance);
         Record("layernorm_backward dx", ReadBf16(gxd, x[0].Length), r.Grads[0]!, c.BackwardTolerance);
         Record("layernorm_backward dw", ReadF32(gwd, dim), r.Grads[1]!, Tolerances.Fp32NormWeightGrad);

@@ -44,7 +44,7 @@ internal sealed partial class KernelChecks
     public static readonly IReadOnlyList<string> Groups = new[]
     {
         "buffers", "cast", "elementwise", "rmsnorm", "layernorm", "rope", "swiglu+gelu", "softmax", "embedding", "patch_embed",
-        "cross_entropy", "attention", "tensor_cores", "flash_attention", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops",
+        "cross_entropy", "attention", "tensor_cores", "flash_attention", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops", "determinism",
     };
 
     /// <summary>Runs one group; an exception becomes a failed result naming it, so one broken kernel does not hide the rest.</summary>
@@ -84,6 +84,7 @@ internal sealed partial class KernelChecks
                 case "cublaslt": CublasLtGemmMatchesCpu(); break;
                 case "events": EventsTimeWork(); break;
                 case "tensor_ops": TensorOpsMoveAndReduce(); break;
+                case "determinism": WeightGradientsAreBitIdentical(); break;
                 default: throw new MantisException($"unknown kernel check group '{group}' (known: {string.Join(", ", Groups)})");
             }
         }

@@ -157,6 +157,22 @@ public interface ILossPrimitives
 
     /// <summary>dlogits = (dloss / counted) (softmax - onehot) on counted rows, 0 elsewhere.</summary>
     Tensor CrossEntropyBackward(Tensor g, Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, int counted);
+
+    /// <summary>
+    /// The LM head and the mean cross-entropy in one pass over row chunks (<see cref="LinearCrossEntropyGeometry"/>):
+    /// for each chunk, logits = hidden[chunk] weight^T, the softmax cross-entropy and its gradient, then
+    /// dHidden[chunk] = dlogits weight and dWeight += dlogits^T hidden[chunk] (fp32), so the [rows, vocab] logits and
+    /// their gradient never exist beyond one chunk. The gradients are those of the mean loss for an upstream gradient
+    /// of 1 (the op scales them); null where not asked for. Targets: I32 [rows], ignored ones -100.
+    /// </summary>
+    (Tensor Loss, Tensor? DHidden, Tensor? DWeight) LinearCrossEntropy(Tensor hidden, Tensor weight, Tensor targets, LinearCrossEntropyGeometry geo);
+}
+
+/// <summary>hidden [Rows, Dim] against weight [Vocab, Dim], ChunkRows rows at a time; Counted rows have a target.</summary>
+public readonly record struct LinearCrossEntropyGeometry(int Rows, int Dim, int Vocab, int ChunkRows, int Counted, bool NeedHidden, bool NeedWeight)
+{
+    /// <summary>The one ignored target value the primitives know (the op layer maps others to it).</summary>
+    public const int IgnoreIndex = -100;
 }
 
 /// <summary>

@@ -8,6 +8,9 @@ namespace MantisNative.Models;
 /// <summary>What one forward pass returns.</summary>
 public sealed record MantisOutput(Tensor Logits, Tensor? Loss, Tensor? ImageFeatures, ImageTokenLayout Layout);
 
+/// <summary>What the training forward (<see cref="MantisModel.ForwardLoss"/>) returns: the F32 scalar loss and the token layout.</summary>
+public sealed record MantisLoss(Tensor Loss, ImageTokenLayout Layout);
+
 /// <summary>
 /// LlavaForConditionalGeneration: vision tower -> selected layer and strategy -> projector -> features spliced
 /// at the image-token positions of the Llama decoder's input embeddings.
@@ -79,6 +82,42 @@ public sealed class MantisModel : IDisposable
     /// </summary>
     public MantisOutput Forward(int[] inputIds, int batch, Tensor? pixels, int[]? labels = null, bool[]? attentionMask = null)
     {
+        var (hidden, features, layout) = Hidden(inputIds, batch, pixels, labels, attentionMask);
+        var logits = Language.Logits(hidden);
+        Tensor? loss = layout.Labels is null ? null : Ops.CrossEntropy(logits, ShiftedTargets(layout));
+        return new MantisOutput(logits, loss, features, layout);
+    }
+
+    /// <summary>
+    /// Whether <see cref="ForwardLoss"/> computes the LM head and the loss with the fused, chunked
+    /// <see cref="Ops.LinearCrossEntropy(Tensor, Tensor, ReadOnlySpan{int}, int, int)"/> (no [tokens, vocab] logits nor
+    /// their gradient) or as <see cref="Forward"/> does (Linear, then CrossEntropy). Null, the default: fused on a GPU,
+    /// unfused on the CPU, where the unfused loss is the one whose bits the fixture and determinism tests pin (the
+    /// fused one equals it to fp32 rounding, not bit for bit).
+    /// </summary>
+    public bool? FusedLoss { get; set; }
+
+    /// <summary>Rows per chunk of the fused loss; 0: from <see cref="Ops.LinearCrossEntropyChunkBytes"/>.</summary>
+    public int FusedLossChunkRows { get; set; }
+
+    /// <summary>
+    /// The training forward: the shifted cross-entropy of labels (same layout as <see cref="Forward"/>), without the
+    /// logits (see <see cref="FusedLoss"/>).
+    /// </summary>
+    public MantisLoss ForwardLoss(int[] inputIds, int batch, Tensor? pixels, int[] labels, bool[]? attentionMask = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var (hidden, _, layout) = Hidden(inputIds, batch, pixels, labels, attentionMask);
+        var targets = ShiftedTargets(layout);
+        var loss = FusedLoss ?? !Device.IsCpu
+            ? Ops.LinearCrossEntropy(hidden, Language.LmHead, targets, chunkRows: FusedLossChunkRows)
+            : Ops.CrossEntropy(Language.Logits(hidden), targets);
+        return new MantisLoss(loss, layout);
+    }
+
+    /// <summary>The final-norm hidden states [B, T, hidden] of a batch, the image features and the token layout.</summary>
+    private (Tensor Hidden, Tensor? Features, ImageTokenLayout Layout) Hidden(int[] inputIds, int batch, Tensor? pixels, int[]? labels, bool[]? attentionMask)
+    {
         int images = pixels?.Dim(0) ?? 0;
         if (Device.IsCpu)
             ActivationMemoryPlan.EnsureFits(Config, batch, batch == 0 ? 0 : inputIds.Length / batch, images, Tape.IsRecording, MemoryBudget.AvailableHostBytes());
@@ -89,9 +128,7 @@ public sealed class MantisModel : IDisposable
         var positions = new int[layout.Ids.Length];
         for (int i = 0; i < positions.Length; i++) positions[i] = i % layout.Length;
         var hidden = Language.Forward(embeds, positions, layout.Valid.All(v => v) ? null : layout.Valid);
-        var logits = Language.Logits(hidden);
-        Tensor? loss = layout.Labels is null ? null : ShiftedLoss(logits, layout);
-        return new MantisOutput(logits, loss, features, layout);
+        return (hidden, features, layout);
     }
 
     /// <summary>Token embeddings with the image features written over the image-token positions: [B, T, hidden].</summary>
@@ -109,15 +146,15 @@ public sealed class MantisModel : IDisposable
         return Ops.Reshape(Ops.IndexSelect(all, pick), layout.Batch, layout.Length, d);
     }
 
-    /// <summary>Mean cross-entropy of logits[t] against labels[t+1], skipping -100 and padded targets.</summary>
-    private static Tensor ShiftedLoss(Tensor logits, ImageTokenLayout layout)
+    /// <summary>The targets of logits[t]: labels[t+1], -100 past the end of a row and at padded positions.</summary>
+    private static int[] ShiftedTargets(ImageTokenLayout layout)
     {
         int t = layout.Length;
         var targets = new int[layout.Labels!.Length];
         for (int b = 0; b < layout.Batch; b++)
             for (int i = 0; i < t; i++)
                 targets[b * t + i] = i + 1 < t && layout.Valid[b * t + i + 1] ? layout.Labels[b * t + i + 1] : Ops.IgnoreIndex;
-        return Ops.CrossEntropy(logits, targets);
+        return targets;
     }
 
     public void Dispose() => Parameters.Dispose();

@@ -16,12 +16,24 @@ public sealed unsafe class HostStorage : IDisposable
     private readonly bool _pressure;
     public long Bytes { get; }
 
+    private static long _liveBytes, _peakLiveBytes;
+
+    /// <summary>Bytes of host tensor memory held now (requested sizes, all threads).</summary>
+    public static long LiveBytes => Interlocked.Read(ref _liveBytes);
+
+    /// <summary>The most <see cref="LiveBytes"/> since the last <see cref="ResetPeak"/>: what a memory test measures.</summary>
+    public static long PeakLiveBytes => Interlocked.Read(ref _peakLiveBytes);
+
+    public static void ResetPeak() => Interlocked.Exchange(ref _peakLiveBytes, LiveBytes);
+
     /// <param name="zero">clear the memory (false only when the caller overwrites every byte)</param>
     public HostStorage(long bytes, bool zero = true)
     {
         Bytes = bytes;
         _ptr = HostMemoryPool.Rent(bytes, out _capacity, out bool fresh);
         if (zero) NativeMemory.Clear(_ptr, (nuint)Math.Max(bytes, 0));
+        long live = Interlocked.Add(ref _liveBytes, Math.Max(bytes, 0));
+        for (long peak = PeakLiveBytes; live > peak && Interlocked.CompareExchange(ref _peakLiveBytes, live, peak) != peak; peak = PeakLiveBytes) { }
         if (fresh && _capacity > 0)
         {
             GC.AddMemoryPressure(_capacity);
@@ -49,6 +61,7 @@ public sealed unsafe class HostStorage : IDisposable
         _ptr = null;
         if (p == null) return;
         HostMemoryPool.Return(p, _capacity);
+        Interlocked.Add(ref _liveBytes, -Math.Max(Bytes, 0));
         if (_pressure) GC.RemoveMemoryPressure(_capacity);
     }
 

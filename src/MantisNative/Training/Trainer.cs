@@ -88,7 +88,7 @@ public sealed class Trainer : IDisposable
                 using var activations = new TensorScope(); // frees this micro-step's activations right after backward
                 waitClock.Stop();
                 phase.Restart();
-                var output = _model.Forward(batch.InputIds, batch.Size, step.Pixels, batch.Labels, batch.AttentionMask);
+                var output = _model.ForwardLoss(batch.InputIds, batch.Size, step.Pixels, batch.Labels, batch.AttentionMask);
                 var loss = output.Loss!;
                 bool finite = _steps.AddLoss(loss);
                 forwardSecs += phase.Elapsed.TotalSeconds;

@@ -45,7 +45,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
     /// <summary>Plans built so far (one per distinct shape).</summary>
     public int PlanCount => _plans.Count;
 
-    /// <summary>C = alpha * op(A) op(B) + beta * C (row-major, see <see cref="GemmShape"/>), bf16 device pointers, on the context's stream.</summary>
+    /// <summary>C = alpha * op(A) op(B) + beta * C (row-major, see <see cref="GemmShape"/>), bf16 device pointers (C fp32 when the shape says so), on the context's stream.</summary>
     public void Run(in GemmShape shape, ulong a, ulong b, ulong c, float alpha = 1f, float beta = 0f)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -71,7 +71,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
             CublasLt.Check(CublasLtApi.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLtMatmulDescAttribute.TransB, &opB, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSB)");
             plan.LayoutA = Layout(cm.A, shape.Batch);
             plan.LayoutB = Layout(cm.B, shape.Batch);
-            plan.LayoutC = Layout(cm.C, shape.Batch);
+            plan.LayoutC = Layout(cm.C, shape.Batch, shape.OutF32 ? CudaDataType.R32F : CudaDataType.R16BF);
 
             CublasLt.Check(CublasLtApi.cublasLtMatmulPreferenceCreate(out pref), "cublasLtMatmulPreferenceCreate");
             ulong ws = (ulong)_workspace.Bytes;
@@ -99,9 +99,9 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         }
     }
 
-    private static nint Layout(ColumnMajorOperand o, int batch)
+    private static nint Layout(ColumnMajorOperand o, int batch, CudaDataType type = CudaDataType.R16BF)
     {
-        CublasLt.Check(CublasLtApi.cublasLtMatrixLayoutCreate(out var layout, CudaDataType.R16BF, (ulong)o.Rows, (ulong)o.Cols, o.Ld), "cublasLtMatrixLayoutCreate");
+        CublasLt.Check(CublasLtApi.cublasLtMatrixLayoutCreate(out var layout, type, (ulong)o.Rows, (ulong)o.Cols, o.Ld), "cublasLtMatrixLayoutCreate");
         if (batch > 1)
         {
             int count = batch;

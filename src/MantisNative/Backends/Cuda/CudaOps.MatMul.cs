@@ -7,12 +7,12 @@ namespace MantisNative.Backends.Cuda;
 internal sealed partial class CudaOps
 {
     private void Gemm(int batch, bool ta, bool tb, int m, int n, int k,
-        ulong a, int lda, long sA, ulong b, int ldb, long sB, ulong c, int ldc, long sC, float beta = 0f)
+        ulong a, int lda, long sA, ulong b, int ldb, long sB, ulong c, int ldc, long sC, float beta = 0f, bool outF32 = false)
     {
         if (m == 0 || n == 0 || batch == 0) return;
         if (k == 0 && beta == 1f) return;   // adds nothing
         if (k == 0) throw new MantisException($"GEMM with an empty inner dimension ({m}x{n}) is not supported on the device");
-        var shape = new GemmShape(m, n, k, ta, tb, lda, ldb, ldc, batch, sA, sB, sC);
+        var shape = new GemmShape(m, n, k, ta, tb, lda, ldb, ldc, batch, sA, sB, sC, outF32);
         _be.Gemm.Run(shape, a, b, c, 1f, beta);
     }
 

@@ -108,8 +108,11 @@ internal sealed partial class CudaOps
         long count = index.Numel, n = count * inner;
         var gx = ZerosF32(x);
         if (n > 0)
-            _be.Launch("embedding", "embedding_backward", _be.Blocks(n),
-                new KernelArgs().Ptr(P(g)).Ptr(P(index)).Ptr(P(gx)).Long(count).Int(inner).Int(rows));
+        {
+            var (blocks, threads, rowsPerBlock) = LaunchGeometry.TableScatter(rows, inner, _be.Context.Device.MultiprocessorCount);
+            _be.Launch("embedding", "embedding_backward", blocks,
+                new KernelArgs().Ptr(P(g)).Ptr(P(index)).Ptr(P(gx)).Long(count).Int(inner).Int(rows).Int(rowsPerBlock), threads);
+        }
         return gx;
     }
 }

@@ -7,13 +7,15 @@ namespace MantisNative.Backends.Cuda;
 /// C[b] (M x N, leading dim Ldc) = alpha * op(A[b]) (M x K) @ op(B[b]) (K x N) + beta * C[b].
 /// A is stored M x K (lda >= K), or K x M when TransA (lda >= M); B is stored K x N (ldb >= N), or N x K when TransB.
 /// Strides are in elements between consecutive matrices of the batch (0 broadcasts one matrix to all).
-/// A linear layer y = x W^T is (M = rows, N = out, K = in, TransB = true).
+/// A linear layer y = x W^T is (M = rows, N = out, K = in, TransB = true). A and B are bf16; C is bf16, or fp32
+/// when <see cref="OutF32"/> (an fp32 gradient accumulated by the GEMM itself with beta = 1, fp32 logits).
 /// </summary>
 internal readonly record struct GemmShape(
     int M, int N, int K,
     bool TransA = false, bool TransB = false,
     int Lda = 0, int Ldb = 0, int Ldc = 0,
-    int Batch = 1, long StrideA = 0, long StrideB = 0, long StrideC = 0)
+    int Batch = 1, long StrideA = 0, long StrideB = 0, long StrideC = 0,
+    bool OutF32 = false)
 {
     public int LdaOrDefault => Lda > 0 ? Lda : (TransA ? M : K);
     public int LdbOrDefault => Ldb > 0 ? Ldb : (TransB ? K : N);

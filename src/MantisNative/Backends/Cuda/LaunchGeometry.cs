@@ -25,6 +25,18 @@ internal static class LaunchGeometry
         return (uint)Math.Clamp(needed, 1, Math.Min(cap, int.MaxValue));
     }
 
+    /// <summary>
+    /// The deterministic scatter-add of embedding_backward: each block owns <c>RowsPerBlock</c> consecutive table
+    /// rows and reads every token id, so the grid is a few blocks per SM (more blocks: more id reads, more
+    /// parallelism), threads up to 256 over the row's columns.
+    /// </summary>
+    public static (uint Blocks, int Threads, int RowsPerBlock) TableScatter(int tableRows, int dim, int multiprocessors)
+    {
+        long blocks = Math.Clamp(tableRows, 1, (long)Math.Max(multiprocessors, 1) * 4);
+        int rowsPerBlock = (int)((Math.Max(tableRows, 1) + blocks - 1) / blocks);
+        return ((uint)blocks, Math.Min(RowThreads(dim), DefaultBlock), rowsPerBlock);
+    }
+
     /// <summary>Blocks for row kernels (one block per row, blocks walk rows with a stride).</summary>
     public static uint RowBlocks(long rows, int multiprocessors) => GridStrideBlocks(rows, 1, multiprocessors);
 
