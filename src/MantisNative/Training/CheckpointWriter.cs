@@ -11,7 +11,16 @@ namespace MantisNative.Training;
 /// </summary>
 public static class CheckpointWriter
 {
-    public static void Write(string dir, MantisModel model, TrainerState state, AdamW optimizer, Action<string>? addFiles)
+    public static void Write(string dir, MantisModel model, TrainerState state, AdamW optimizer, Action<string>? addFiles) =>
+        WriteAtomically(dir, tmp =>
+        {
+            ModelFiles.Save(model, tmp, saveAllAs: DType.F32);
+            state.Save(tmp, optimizer);
+            addFiles?.Invoke(tmp);
+        });
+
+    /// <summary>Fills a temporary folder through <paramref name="fill"/>, then renames it to <paramref name="dir"/> (replacing it).</summary>
+    public static void WriteAtomically(string dir, Action<string> fill)
     {
         string full = Path.GetFullPath(dir);
         string tmp = full + $".tmp-{Environment.ProcessId}";
@@ -19,9 +28,7 @@ public static class CheckpointWriter
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
             Directory.CreateDirectory(tmp);
-            ModelFiles.Save(model, tmp, saveAllAs: DType.F32);
-            state.Save(tmp, optimizer);
-            addFiles?.Invoke(tmp);
+            fill(tmp);
             if (Directory.Exists(full)) Directory.Delete(full, true);
             Directory.Move(tmp, full);
         }

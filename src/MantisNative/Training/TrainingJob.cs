@@ -8,6 +8,7 @@ using MantisNative.IO;
 using MantisNative.Models;
 using MantisNative.Models.Config;
 using MantisNative.Nn;
+using MantisNative.Nn.Lora;
 
 namespace MantisNative.Training;
 
@@ -32,13 +33,20 @@ public sealed class TrainingJob : IDisposable
     public Trainer Trainer { get; }
     private readonly DataLoader _loader;
 
+    /// <summary>The adapters a LoRA run trains (null in full fine-tuning).</summary>
+    public LoraAdapterSet? Lora { get; }
+    /// <summary>A LoRA run's base model folder (model_path, or output_dir/base-model for the built-in model).</summary>
+    public string? LoraBaseFolder { get; }
+
     /// <summary>Status lines while preparing (data generation, tokenizer training, record loading).</summary>
     public static event Action<string>? Status;
 
     private TrainingJob(TrainingConfig cfg, MantisModel model, ByteLevelBpeTokenizer tok, ImageProcessor images,
-        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt)
+        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt,
+        LoraAdapterSet? lora = null, string? loraBase = null)
     {
         Config = cfg;
+        Lora = lora;
         RemovedTemporaries = StaleTemporaries.Remove(cfg.OutputDir);
         Model = model;
         Tokenizer = tok;
@@ -55,9 +63,22 @@ public sealed class TrainingJob : IDisposable
         int perStep = cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps;
         TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : StepsForEpochs(cfg, records.Count, perStep));
         _loader = new DataLoader(records, encoder, collator, cfg.PerDeviceTrainBatchSize, cfg.Seed, resume?.Data ?? default);
-        Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt)
+        if (lora is not null && loraBase is null)
         {
-            WriteCheckpoint = (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles),
+            // the built-in model's random base has no folder: write it once, so the adapter has a base to resume and merge on
+            loraBase = Path.Combine(cfg.OutputDir, LoraTraining.BuiltInBaseFolder);
+            CheckpointWriter.WriteAtomically(loraBase, tmp =>
+            {
+                ModelFiles.Save(model, tmp);
+                WriteSideFiles(tmp);
+            });
+        }
+        LoraBaseFolder = loraBase;
+        Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt, lora)
+        {
+            WriteCheckpoint = lora is null
+                ? (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles)
+                : (dir, t) => LoraTraining.WriteCheckpoint(dir, lora, cfg.Lora!, loraBase!, t.State, t.Optimizer, WriteSideFiles),
         };
     }
 
@@ -92,12 +113,14 @@ public sealed class TrainingJob : IDisposable
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
         var bundle = LoadBundle(cfg.ModelPath, cfg);
         var (records, report) = ReadRecords(cfg.TrainData, cfg);
-        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null);
+        var lora = cfg.Lora is null ? null : LoraTraining.AttachFresh(bundle.Model, cfg.Lora, cfg.Seed);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null, lora, cfg.ModelPath);
     }
 
     private static TrainingJob Resume(TrainingConfig cfg, string dir)
     {
         if (!Directory.Exists(dir)) throw new MantisException($"{dir}: checkpoint folder not found");
+        if (LoraTraining.IsLoraCheckpoint(dir)) return ResumeLora(cfg, dir);
         // a checkpoint is a model folder: the same loader (and checks) as eval and chat
         var bundle = LoadBundle(dir, cfg);
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
@@ -106,6 +129,23 @@ public sealed class TrainingJob : IDisposable
         var (records, report) = ReadRecords(trainData, cfg);
         string? eval = cfg.EvalData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
         return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, eval, state, opt);
+    }
+
+    // a LoRA checkpoint holds the adapter only: the base comes from model_path or the folder the run recorded
+    private static TrainingJob ResumeLora(TrainingConfig cfg, string dir)
+    {
+        var (options, recordedBase) = LoraTraining.ReadRunFile(dir);
+        string baseFolder = cfg.ModelPath ?? recordedBase;
+        cfg = cfg with { Lora = options };
+        var bundle = LoadBundle(baseFolder, cfg);
+        var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        var state = TrainerState.Load(dir, opt);
+        var lora = IO.Peft.LoraAdapterFiles.Attach(bundle.Model, IO.Peft.PeftAdapter.Load(dir), cfg.Seed, options.Base);
+        bool builtIn = cfg.ModelPath is null && Path.GetFileName(Path.TrimEndingDirectorySeparator(recordedBase)) == LoraTraining.BuiltInBaseFolder;
+        string trainData = cfg.TrainData ?? (builtIn ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
+        var (records, report) = ReadRecords(trainData, cfg);
+        string? eval = cfg.EvalData ?? (builtIn ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, eval, state, opt, lora, baseFolder);
     }
 
     private static (List<InstructRecord>, RecordReport) ReadRecords(string path, TrainingConfig cfg)
@@ -137,7 +177,8 @@ public sealed class TrainingJob : IDisposable
         var model = new MantisModel(config, new RandomWeights(cfg.Seed));
         var images = ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
         string? eval = cfg.EvalData ?? (File.Exists(Path.Combine(dataDir, "heldout.jsonl")) ? Path.Combine(dataDir, "heldout.jsonl") : null);
-        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null);
+        var lora = cfg.Lora is null ? null : LoraTraining.AttachFresh(model, cfg.Lora, cfg.Seed);
+        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, lora);
     }
 
     /// <summary>Trains to the end (or cancellation), then writes the final model folder.</summary>
@@ -149,9 +190,10 @@ public sealed class TrainingJob : IDisposable
         return outcome;
     }
 
-    /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers.</summary>
+    /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers (a LoRA run: output_dir/adapter, and output_dir/model with merge=true).</summary>
     public string SaveFinal()
     {
+        if (Lora is not null) return LoraTraining.SaveFinal(Config.OutputDir, Lora, Config.Lora!, LoraBaseFolder!, WriteSideFiles);
         string dir = Path.Combine(Config.OutputDir, FinalFolder);
         string tmp = dir + $".tmp-{Environment.ProcessId}";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
@@ -185,6 +227,7 @@ public sealed class TrainingJob : IDisposable
     public void Dispose()
     {
         _loader.Dispose();
+        Lora?.Dispose();
         Model.Dispose();
     }
 }
