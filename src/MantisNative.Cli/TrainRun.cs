@@ -20,7 +20,7 @@ public static class TrainRun
         using var job = TrainingJob.Create(cfg, resume);
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.Lora is { } lora)
-            Console.WriteLine($"· LoRA{(lora.Settings.UseDora ? " (DoRA)" : "")}: {lora.Count} modules, {lora.ParameterCount:N0} trainable parameters ({cfg.Lora}); base frozen{(cfg.Lora!.Base == Nn.Lora.FrozenBaseFormat.AsLoaded ? "" : $" on the {Nn.Lora.FrozenBase.Name(cfg.Lora.Base)} grid (held in fp32: numerics of the format, not yet its memory)")}, from {job.LoraBaseFolder}");
+            Console.WriteLine($"· LoRA{(lora.Settings.UseDora ? " (DoRA)" : "")}: {lora.Count} modules, {lora.ParameterCount:N0} trainable parameters ({cfg.Lora}); base frozen in {Tensors.WeightFormatInfo.Name(cfg.Lora!.Base)} ({job.Model.Parameters.Frozen.Sum(f => f.Matrix.ByteSize) / 1e6:F0} MB of frozen matrices), from {job.LoraBaseFolder}");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
         foreach (var t in job.RemovedTemporaries) Console.WriteLine($"· removed {t}, left by an interrupted write");
         Directory.CreateDirectory(cfg.OutputDir);

@@ -20,11 +20,13 @@ public static class ModelFiles
         var config = LlavaConfigFile.Load(folder);
         ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), Path.Combine(folder, LlavaConfig.FileName));
         using var source = Checkpoint.OpenWithLegacyNames(folder);
+        var frozen = options.FrozenBase is { } f && f != WeightFormat.F32 ? new FrozenBaseWeights(source, f) : null;
         var weights = new CheckpointWeights(source);
-        var model = new MantisModel(config, weights, weights.DTypeOf);
-        try { CheckUnused(weights.Unused.ToList(), source.Location, options); }
+        var model = frozen is null ? new MantisModel(config, weights, weights.DTypeOf) : new MantisModel(config, frozen, frozen.DTypeOf);
+        var unused = (frozen?.Unused ?? weights.Unused).ToList();
+        try { CheckUnused(unused, source.Location, options); }
         catch { model.Dispose(); throw; }
-        var extras = weights.Unused.Select(n =>
+        var extras = unused.Select(n =>
         {
             var info = source.GetInfo(n);
             return new PassthroughTensor(CheckpointNames.ToLegacy(n), info.DType, info.Shape, source.GetBytes(n).ToArray());

@@ -11,6 +11,12 @@ public sealed record ModelLoadOptions
     /// </summary>
     public bool AllowUnusedWeights { get; init; }
 
+    /// <summary>
+    /// Freeze every weight matrix in this format at load (<see cref="FrozenBaseWeights"/>: a LoRA / QLoRA run's base);
+    /// null or F32: ordinary fp32 tensors.
+    /// </summary>
+    public Tensors.WeightFormat? FrozenBase { get; init; }
+
     /// <summary>Where warnings go (the CLI prints them on stderr); null: dropped.</summary>
     public Action<string>? Warn { get; init; }
 

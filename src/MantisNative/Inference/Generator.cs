@@ -40,7 +40,7 @@ public static class Generator
             if (options.StopIds.Contains(token) || step + 1 == options.MaxNewTokens) yield break;
             using (Tape.NoGrad())
             {
-                var embeds = Ops.Reshape(Ops.Embedding(model.Language.EmbedTokens, new[] { token }), 1, 1, -1);
+                var embeds = Ops.Reshape(model.Language.Embed(new[] { token }), 1, 1, -1);
                 logits = LastLogits(model, embeds, new[] { position++ }, cache);
             }
         }

@@ -1,26 +1,52 @@
 using MantisNative.Autograd;
+using MantisNative.Backends.Cpu.Frozen;
 using MantisNative.Nn.Lora;
 using MantisNative.Tensors;
 
 namespace MantisNative.Nn;
 
-/// <summary>PyTorch Linear: weight [out, in] under `{prefix}.weight`, optional `{prefix}.bias`; optionally a LoRA / DoRA adapter on top.</summary>
+/// <summary>
+/// PyTorch Linear: weight [out, in] under `{prefix}.weight`, optional `{prefix}.bias`. The weight is either an fp32
+/// parameter (<see cref="Weight"/>, trainable) or frozen in its own format (<see cref="Frozen"/>: bf16 / f16 in
+/// place, int8, NF4), as the weight provider decides; <see cref="Forward"/> runs either, with a LoRA / DoRA
+/// <see cref="Adapter"/> on top when one is attached.
+/// </summary>
 public sealed class Linear
 {
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
-    /// <summary>The module path (the weight's name without ".weight").</summary>
-    public string Path { get; }
-    /// <summary>A LoRA / DoRA adapter applied on top of the (then frozen) weight, or null.</summary>
-    public LoraLayer? Adapter { get; set; }
+    private readonly Tensor? _weight;
 
     public Linear(ParameterStore ps, string prefix, int inFeatures, int outFeatures, bool bias)
     {
         Path = prefix;
-        Weight = ps.Take(prefix + ".weight", WeightRole.Matrix, outFeatures, inFeatures);
+        (_weight, Frozen) = ps.TakeMatrix(prefix + ".weight", WeightRole.Matrix, outFeatures, inFeatures);
         Bias = bias ? ps.Take(prefix + ".bias", WeightRole.Bias, outFeatures) : null;
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
         ps.AddLinear(this);
     }
 
-    public Tensor Forward(Tensor x) => Adapter is null ? Ops.Linear(x, Weight, Bias) : Adapter.Forward(x, Weight, Bias);
+    /// <summary>The module path (the weight's name without ".weight").</summary>
+    public string Path { get; }
+
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+
+    /// <summary>The fp32 weight; a frozen Linear has none (see <see cref="Frozen"/>).</summary>
+    public Tensor Weight => _weight ?? throw new InvalidOperationException($"{Frozen} is frozen in its own format; it has no fp32 weight tensor (use Frozen, or Frozen.ToF32())");
+
+    /// <summary>The weight frozen in its own format, or null for an fp32 parameter.</summary>
+    public FrozenMatrix? Frozen { get; }
+
+    public bool IsFrozen => Frozen is not null;
+
+    public Tensor? Bias { get; }
+
+    /// <summary>A LoRA / DoRA adapter applied on top of the (then frozen) weight, or null.</summary>
+    public LoraLayer? Adapter { get; set; }
+
+    /// <summary>x Wᵀ + b through whichever weight this module holds, without the adapter.</summary>
+    public Tensor BaseForward(Tensor x, bool withBias = true) =>
+        Frozen is { } f ? Ops.FrozenLinear(x, f, withBias ? Bias : null) : Ops.Linear(x, _weight!, withBias ? Bias : null);
+
+    public Tensor Forward(Tensor x) => Adapter is null ? BaseForward(x) : Adapter.Forward(x, this);
 }

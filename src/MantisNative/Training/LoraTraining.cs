@@ -22,9 +22,9 @@ public static class LoraTraining
     /// <summary>True when <paramref name="dir"/> is a LoRA checkpoint (it holds an adapter, not a model).</summary>
     public static bool IsLoraCheckpoint(string dir) => File.Exists(Path.Combine(dir, PeftAdapterConfig.FileName));
 
-    /// <summary>Fresh adapters for the run's options on <paramref name="model"/> (its base weights frozen, on the base format's grid).</summary>
+    /// <summary>Fresh adapters for the run's options on <paramref name="model"/> (its base weights frozen).</summary>
     public static LoraAdapterSet AttachFresh(MantisModel model, LoraTrainingOptions options, ulong seed) =>
-        LoraAdapterFiles.AttachFresh(model, options.Settings, seed, options.Base);
+        LoraAdapterFiles.AttachFresh(model, options.Settings, seed);
 
     public static void WriteCheckpoint(string dir, LoraAdapterSet lora, LoraTrainingOptions options, string baseFolder,
         TrainerState state, AdamW optimizer, Action<string>? addFiles) =>

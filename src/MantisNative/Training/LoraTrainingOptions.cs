@@ -1,21 +1,22 @@
 using MantisNative.Nn.Lora;
+using MantisNative.Tensors;
 
 namespace MantisNative.Training;
 
 /// <summary>
 /// A LoRA / DoRA / QLoRA run: the adapter settings (PEFT's meaning, <see cref="LoraSettings"/>), the frozen base's
 /// number format, and whether a merged model folder is written at the end besides the adapter. The command-line
-/// and JSON form is one string, "r=128,alpha=256,dropout=0.05[,targets=REGEX|a|b][,dora][,rslora][,base=bf16|int8|nf4][,merge]"
+/// and JSON form is one string, "r=128,alpha=256,dropout=0.05[,targets=REGEX|a|b][,dora][,rslora][,base=fp32|bf16|f16|int8|nf4][,merge]"
 /// (a bare "dora", "rslora" or "merge" means =true; "default" or an empty string is the Mantis reference's r 128, alpha 256, dropout 0.05).
 /// </summary>
-public sealed record LoraTrainingOptions(LoraSettings Settings, FrozenBaseFormat Base = FrozenBaseFormat.AsLoaded, bool WriteMerged = false)
+public sealed record LoraTrainingOptions(LoraSettings Settings, WeightFormat Base = WeightFormat.F32, bool WriteMerged = false)
 {
     /// <summary>The Mantis reference's LoRA (r 128, alpha 256, dropout 0.05, every Linear of the LLM but lm_head).</summary>
     public static LoraTrainingOptions MantisDefault { get; } = new(new LoraSettings());
 
     public static LoraTrainingOptions Parse(string spec, string where)
     {
-        FrozenBaseFormat baseFormat = FrozenBaseFormat.AsLoaded;
+        WeightFormat baseFormat = WeightFormat.F32;
         bool merge = false;
         var rest = new List<string>();
         LoraTargets? targets = null;
@@ -56,6 +57,6 @@ public sealed record LoraTrainingOptions(LoraSettings Settings, FrozenBaseFormat
     {
         var s = Settings;
         string targets = s.Targets.Pattern ?? string.Join("|", s.Targets.Names!);
-        return FormattableString.Invariant($"r={s.Rank},alpha={s.Alpha:R},dropout={s.Dropout:R},dora={(s.UseDora ? "true" : "false")},rslora={(s.UseRslora ? "true" : "false")},base={FrozenBase.Name(Base)},merge={(WriteMerged ? "true" : "false")},targets={targets}");
+        return FormattableString.Invariant($"r={s.Rank},alpha={s.Alpha:R},dropout={s.Dropout:R},dora={(s.UseDora ? "true" : "false")},rslora={(s.UseRslora ? "true" : "false")},base={Base.Name()},merge={(WriteMerged ? "true" : "false")},targets={targets}");
     }
 }

@@ -63,16 +63,6 @@ public sealed class TrainingJob : IDisposable
         int perStep = cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps;
         TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : StepsForEpochs(cfg, records.Count, perStep));
         _loader = new DataLoader(records, encoder, collator, cfg.PerDeviceTrainBatchSize, cfg.Seed, resume?.Data ?? default);
-        if (lora is not null && loraBase is null)
-        {
-            // the built-in model's random base has no folder: write it once, so the adapter has a base to resume and merge on
-            loraBase = Path.Combine(cfg.OutputDir, LoraTraining.BuiltInBaseFolder);
-            CheckpointWriter.WriteAtomically(loraBase, tmp =>
-            {
-                ModelFiles.Save(model, tmp);
-                WriteSideFiles(tmp);
-            });
-        }
         LoraBaseFolder = loraBase;
         Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt, lora)
         {
@@ -83,11 +73,13 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
-    public void WriteSideFiles(string folder)
+    public void WriteSideFiles(string folder) => WriteSideFiles(folder, Config, Tokenizer, Images);
+
+    private static void WriteSideFiles(string folder, TrainingConfig cfg, ByteLevelBpeTokenizer tok, ImageProcessor images)
     {
-        if (Config.SystemPrompt is not null) new Inference.ChatConfig(Config.SystemPrompt).Save(folder);
-        Tokenizer.SaveToDirectory(folder);
-        Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
+        if (cfg.SystemPrompt is not null) new Inference.ChatConfig(cfg.SystemPrompt).Save(folder);
+        tok.SaveToDirectory(folder);
+        images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
     }
 
     private static int StepsForEpochs(TrainingConfig cfg, int records, int perStep)
@@ -99,7 +91,7 @@ public sealed class TrainingJob : IDisposable
     }
 
     private static Inference.ModelBundle LoadBundle(string dir, TrainingConfig cfg) =>
-        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine });
+        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, FrozenBase = cfg.Lora?.Base });
 
     /// <summary>Temporary folders of killed or failed writes found in output_dir at start and removed.</summary>
     public IReadOnlyList<string> RemovedTemporaries { get; }
@@ -140,7 +132,7 @@ public sealed class TrainingJob : IDisposable
         var bundle = LoadBundle(baseFolder, cfg);
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         var state = TrainerState.Load(dir, opt);
-        var lora = IO.Peft.LoraAdapterFiles.Attach(bundle.Model, IO.Peft.PeftAdapter.Load(dir), cfg.Seed, options.Base);
+        var lora = IO.Peft.LoraAdapterFiles.Attach(bundle.Model, IO.Peft.PeftAdapter.Load(dir), cfg.Seed);
         bool builtIn = cfg.ModelPath is null && Path.GetFileName(Path.TrimEndingDirectorySeparator(recordedBase)) == LoraTraining.BuiltInBaseFolder;
         string trainData = cfg.TrainData ?? (builtIn ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
         var (records, report) = ReadRecords(trainData, cfg);
@@ -177,8 +169,21 @@ public sealed class TrainingJob : IDisposable
         var model = new MantisModel(config, new RandomWeights(cfg.Seed));
         var images = ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
         string? eval = cfg.EvalData ?? (File.Exists(Path.Combine(dataDir, "heldout.jsonl")) ? Path.Combine(dataDir, "heldout.jsonl") : null);
-        var lora = cfg.Lora is null ? null : LoraTraining.AttachFresh(model, cfg.Lora, cfg.Seed);
-        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, lora);
+        if (cfg.Lora is null) return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null);
+        // a LoRA run needs its base as a folder (to resume and merge on): the random base is written once, then
+        // loaded back like any base, its matrices frozen in the run's format
+        string baseFolder = Path.Combine(cfg.OutputDir, LoraTraining.BuiltInBaseFolder);
+        CheckpointWriter.WriteAtomically(baseFolder, tmp =>
+        {
+            ModelFiles.Save(model, tmp);
+            WriteSideFiles(tmp, cfg, tok, images);
+        });
+        if (cfg.Lora.Base != Tensors.WeightFormat.F32)
+        {
+            model.Dispose();
+            model = LoadBundle(baseFolder, cfg).Model;
+        }
+        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, LoraTraining.AttachFresh(model, cfg.Lora, cfg.Seed), baseFolder);
     }
 
     /// <summary>Trains to the end (or cancellation), then writes the final model folder.</summary>

@@ -203,7 +203,7 @@ public class LoraTrainingTests
     [TestCase("r=0", "r must be at least 1")]
     [TestCase("r=eight", "r expects an integer")]
     [TestCase("dropout=1.5", "dropout must be in [0, 1)")]
-    [TestCase("base=int4", "base expects fp32, bf16, int8 or nf4")]
+    [TestCase("base=int4", "base expects fp32, bf16, f16, int8 or nf4")]
     [TestCase("rank=8,colour=red", "unknown key 'colour'")]
     [TestCase("targets=(unclosed", "not a valid regular expression")]
     public void BadLoraValuesAreOneClearMessage(string spec, string message)

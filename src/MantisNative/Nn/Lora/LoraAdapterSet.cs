@@ -55,7 +55,7 @@ public sealed class LoraAdapterSet : IDisposable
     public static LoraAdapterSet CreateFresh(ParameterStore store, LoraSettings settings, Func<string, bool> selects, ulong seed) =>
         Attach(store, settings, selects, seed, (linear, rank) =>
         {
-            int inF = linear.Weight.Dim(1), outF = linear.Weight.Dim(0);
+            int inF = linear.InFeatures, outF = linear.OutFeatures;
             float bound = (float)(1 / Math.Sqrt(inF));
             var a = Tensor.Uniform(new Shape(rank, inF), new Rng(seed ^ StableHash(linear.Path)), -bound, bound);
             var b = Tensor.Zeros(new Shape(outF, rank));
@@ -71,7 +71,7 @@ public sealed class LoraAdapterSet : IDisposable
         var set = Attach(store, settings, p => values.ContainsKey(p), seed, (linear, rank) =>
         {
             var v = values[linear.Path];
-            int inF = linear.Weight.Dim(1), outF = linear.Weight.Dim(0);
+            int inF = linear.InFeatures, outF = linear.OutFeatures;
             if (v.A.Length != (long)rank * inF || v.B.Length != (long)outF * rank)
                 throw new MantisException($"adapter: '{linear.Path}' has lora_A of {v.A.Length} and lora_B of {v.B.Length} values; the module [{outF}, {inF}] at rank {rank} needs {rank * inF} and {outF * rank}");
             return (Tensor.FromSpan(v.A, new Shape(rank, inF)), Tensor.FromSpan(v.B, new Shape(outF, rank)));
@@ -96,15 +96,19 @@ public sealed class LoraAdapterSet : IDisposable
                 {
                     var (a, b) = make(linear, rank);
                     Tensor? m = null;
+                    float[]? given = null;
                     if (settings.UseDora)
                     {
-                        var given = magnitudes?[linear.Path].Magnitude;
+                        given = magnitudes?[linear.Path].Magnitude;
                         if (given is null && !initialMagnitude) throw new MantisException($"adapter: use_dora is set but '{linear.Path}' has no lora_magnitude_vector");
-                        if (given is not null && given.Length != linear.Weight.Dim(0))
-                            throw new MantisException($"adapter: '{linear.Path}' magnitude has {given.Length} values, the module {linear.Weight.Dim(0)} rows");
-                        m = Tensor.FromSpan(given ?? LoraLayer.RowNorms(linear.Weight, a, b, scale), new Shape(linear.Weight.Dim(0)));
+                        if (given is not null && given.Length != linear.OutFeatures)
+                            throw new MantisException($"adapter: '{linear.Path}' magnitude has {given.Length} values, the module {linear.OutFeatures} rows");
+                        m = given is null ? Tensor.Full(new Shape(linear.OutFeatures), 1f) : Tensor.FromSpan(given, new Shape(linear.OutFeatures));
                     }
-                    return new LoraLayer(linear.Path, set._attached.Count, a, b, m, scale, settings.Dropout, set.Runtime);
+                    var created = new LoraLayer(linear.Path, set._attached.Count, a, b, m, scale, settings.Dropout, set.Runtime);
+                    // PEFT: m starts as the row norms of W₀ + s·B·A (B = 0: of W₀)
+                    if (m is not null && given is null) created.InitialMagnitude(linear).CopyTo(m.Span);
+                    return created;
                 });
                 linear.Adapter = layer;
                 set._attached.Add((linear, layer));
