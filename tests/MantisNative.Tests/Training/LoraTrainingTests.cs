@@ -118,6 +118,52 @@ public class LoraTrainingTests
         finally { TestFiles.Cleanup(dir); }
     }
 
+    [TestCase(WeightFormat.Nf4, false)]
+    [TestCase(WeightFormat.Int8, true)]
+    [TestCase(WeightFormat.BF16, false)]
+    public void QloraOnAFrozenQuantizedBaseEqualsLoraOnItsDecodedWeights(WeightFormat format, bool dora)
+    {
+        var (ids, pixels) = FixtureInputs();
+        using var _ = pixels;
+        using var frozen = ModelFiles.Load(BaseFolder, new ModelLoadOptions { FrozenBase = format });
+        using var dense = ModelFiles.Load(BaseFolder);
+        Assert.That(frozen.Model.Parameters.Frozen.Select(f => f.Name), Does.Contain("language_model.model.embed_tokens.weight").And.Contain("language_model.lm_head.weight")
+            .And.Contain("language_model.model.layers.0.mlp.down_proj.weight").And.Contain("multi_modal_projector.linear_1.weight"));
+        Assert.That(frozen.Model.Parameters.All.Where(p => p.Tensor.Rank == 2).Select(p => p.Name), Is.EqualTo(new[] { "vision_tower.vision_model.embeddings.position_embedding.weight" }),
+            "every matrix frozen but the learned positions (added, not multiplied)");
+        // the dense twin holds the very values the frozen format decodes to
+        foreach (var f in frozen.Model.Parameters.Frozen)
+            using (var decoded = f.Matrix.ToF32()) decoded.Span.CopyTo(dense.Model.Parameters[f.Name].Tensor.Span);
+        var settings = Small(dora);
+        using var onFrozen = LoraAdapterFiles.AttachFresh(frozen.Model, settings, seed: 2);
+        using var onDense = LoraAdapterFiles.AttachFresh(dense.Model, settings, seed: 2);
+        Perturb(onFrozen, 6);
+        Perturb(onDense, 6);
+        if (dora)
+            Assert.That(RelL2(onFrozen.Layers.First().Magnitude!.ToArray(), onDense.Layers.First().Magnitude!.ToArray()), Is.LessThan(1e-6), "DoRA's initial ‖W₀‖ from the frozen rows");
+
+        // forward and backward of both: the frozen GEMM decodes the same values the dense one reads
+        (float[] Logits, float[][] Grads) Step(MantisModel model, LoraAdapterSet set)
+        {
+            using var scope = new TensorScope();
+            var labels = ids.Select((id, i) => i < ids.Length / 2 ? -100 : id).ToArray();
+            var output = model.Forward(ids, 1, pixels, labels);
+            Tape.Backward(output.Loss!);
+            var grads = set.Parameters.Select(p => p.Tensor.Grad!.ToArray()).ToArray();
+            foreach (var p in set.Parameters) p.Tensor.ZeroGrad();
+            return (output.Logits.ToArray(), grads);
+        }
+        var a = Step(frozen.Model, onFrozen);
+        var b = Step(dense.Model, onDense);
+        // fp32 both ways, the GEMMs block and sum in different orders: a few ulps, well below 1e-5 relative for the
+        // logits; a gradient passes back through every layer's dX (the frozen GEMM's), so 1e-4 as for op gradients
+        double logitsErr = RelL2(a.Logits, b.Logits);
+        double gradErr = a.Grads.Zip(b.Grads, RelL2).Max();
+        TestContext.Out.WriteLine($"{format}: frozen vs dense: logits rel L2 {logitsErr:E2}, worst adapter gradient rel L2 {gradErr:E2}");
+        Assert.That(logitsErr, Is.LessThan(1e-5));
+        Assert.That(gradErr, Is.LessThan(1e-4));
+    }
+
     [Test]
     public void ALoraRunOfTheTinyModelLearnsAndCheckpointsOnlyTheAdapter()
     {
@@ -129,7 +175,7 @@ public class LoraTrainingTests
             var cfg = new TrainingConfig
             {
                 TrainData = Path.Combine(data, "train.jsonl"), EvalData = Path.Combine(data, "heldout.jsonl"),
-                OutputDir = Path.Combine(root, "run"), PerDeviceTrainBatchSize = 8, MaxSteps = 30, LearningRate = 3e-3,
+                OutputDir = Path.Combine(root, "run"), PerDeviceTrainBatchSize = 8, MaxSteps = 36, LearningRate = 1e-2,
                 SaveSteps = 20, LoggingSteps = 1, MaxSeqLen = 512, Seed = 11,
                 Lora = LoraTrainingOptions.Parse("r=16,alpha=32,dropout=0.05,merge", "test"),
             };
@@ -142,7 +188,7 @@ public class LoraTrainingTests
                 var after = job.EvaluateHeldOut(null)!;
                 TestContext.Out.WriteLine($"held-out accuracy {before.Overall.Accuracy:P1} -> {after.Overall.Accuracy:P1}; loss {losses[0]:F3} -> {losses[^1]:F3}");
                 Assert.That(after.Overall.Accuracy, Is.GreaterThan(before.Overall.Accuracy), "base + adapter beats the untrained base on held-out data");
-                Assert.That(losses.Skip(25).Average(), Is.LessThan(losses.Take(5).Average()), "the training loss falls");
+                Assert.That(losses.Skip(30).Average(), Is.LessThan(losses.Take(5).Average()), "the training loss falls");
             }
             string ckpt = Path.Combine(cfg.OutputDir, "checkpoint-20");
             Assert.That(File.Exists(Path.Combine(ckpt, PeftAdapterConfig.FileName)) && File.Exists(Path.Combine(ckpt, PeftAdapter.WeightsFileName)));
