@@ -12,7 +12,7 @@ public static class ChatCommand
 {
     public const string Help = "ask about images, answer streamed: --model DIR --image a.png [--image b.png] [QUESTION] (no question: interactive)";
 
-    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights" });
+    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt", "weights" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights" });
 
     public static int Run(string[] argv)
     {
@@ -42,7 +42,7 @@ public static class ChatCommand
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
         if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");
 
-        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation, Load = LoadOptions.From(a) });
+        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation, Load = LoadOptions.ForInference(a, "chat") });
         var chat = pipeline.StartChat(images);
         if (question is not null)
         {

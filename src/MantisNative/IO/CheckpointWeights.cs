@@ -17,14 +17,14 @@ public sealed class CheckpointWeights : IWeightProvider
 
     public Tensor Get(string name, int[] shape, WeightRole role)
     {
-        Claim(name, shape);
+        var info = Resolve(name, shape);
         var t = Tensor.Zeros(new Shape(shape));
         _source.ReadAsFloat32(name, t.Span);
         return t;
     }
 
-    /// <summary>Checks that the checkpoint has <paramref name="name"/> with <paramref name="shape"/> in a float dtype and marks it used (a caller reading it in another form).</summary>
-    public void Claim(string name, int[] shape)
+    /// <summary>The checkpoint entry of a weight the model takes, checked (present, shape, float dtype) and marked as used.</summary>
+    public TensorInfo Resolve(string name, int[] shape)
     {
         if (!_source.TryGetInfo(name, out var info))
             throw new MantisException($"{_source.Location}: the model needs tensor '{name}' {new Shape(shape)}, which the checkpoint does not have");
@@ -33,6 +33,7 @@ public sealed class CheckpointWeights : IWeightProvider
         if (!info.DType.IsFloatingPoint())
             throw new MantisException($"{_source.Location}: tensor '{name}' is stored as {info.DType}; weights must be a float type (F32, BF16, F16), not integers or booleans");
         _taken.Add(CheckpointNames.ToLegacy(name));
+        return info;
     }
 
     /// <summary>The checkpoint's dtype of a tensor (what a save writes back).</summary>

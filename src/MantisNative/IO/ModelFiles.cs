@@ -16,17 +16,18 @@ public static class ModelFiles
     {
         options ??= ModelLoadOptions.Default;
         if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
-        if (Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder)) return Quantization.QuantizedWeights.LoadModel(folder);
+        bool quantizedFolder = Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder);
+        var format = options.Weights ?? (options.AutoWeights ? FrozenLoad.AutoFormat(folder) : WeightFormat.F32);
+        if (quantizedFolder && format == WeightFormat.F32) return Quantization.QuantizedWeights.LoadModel(folder);
+        if (format != WeightFormat.F32) return FrozenLoad.Load(folder, options with { Weights = format });
         var config = LlavaConfigFile.Load(folder);
         ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), Path.Combine(folder, LlavaConfig.FileName));
         using var source = Checkpoint.OpenWithLegacyNames(folder);
-        var frozen = options.FrozenBase is { } f && f != WeightFormat.F32 ? new FrozenBaseWeights(source, f) : null;
         var weights = new CheckpointWeights(source);
-        var model = frozen is null ? new MantisModel(config, weights, weights.DTypeOf) : new MantisModel(config, frozen, frozen.DTypeOf);
-        var unused = (frozen?.Unused ?? weights.Unused).ToList();
-        try { CheckUnused(unused, source.Location, options); }
+        var model = new MantisModel(config, weights, weights.DTypeOf);
+        try { CheckUnused(weights.Unused.ToList(), source.Location, options); }
         catch { model.Dispose(); throw; }
-        var extras = unused.Select(n =>
+        var extras = weights.Unused.Select(n =>
         {
             var info = source.GetInfo(n);
             return new PassthroughTensor(CheckpointNames.ToLegacy(n), info.DType, info.Shape, source.GetBytes(n).ToArray());
@@ -38,7 +39,7 @@ public static class ModelFiles
     /// A checkpoint tensor no module took means the file and the config describe different models (extra or
     /// renamed layers, a lowered num_hidden_layers): an error unless the caller opted in, then a warning.
     /// </summary>
-    private static void CheckUnused(List<string> unused, string location, ModelLoadOptions options)
+    internal static void CheckUnused(List<string> unused, string location, ModelLoadOptions options)
     {
         var surprising = unused.Where(n => !ModelLoadOptions.IsKnownUnused(CheckpointNames.ToLegacy(n))).ToList();
         if (surprising.Count == 0) return;
@@ -70,6 +71,14 @@ public static class ModelFiles
             var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
             // ToArray: the same copy on the host, an explicit download for a model on a GPU
             writer.AddFloat32(p.Name, shape, p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
+        }
+        // frozen weights are written decoded (exact for 16-bit ones kept in place; quantized ones as their dequantized values)
+        var frozenSeen = new HashSet<Backends.Cpu.Frozen.FrozenMatrix>(ReferenceEqualityComparer.Instance);
+        foreach (var f in model.Parameters.Frozen)
+        {
+            if (!frozenSeen.Add(f.Matrix)) continue;
+            using var dense = f.Matrix.ToF32();
+            writer.AddFloat32(f.Name, [f.Matrix.Rows, f.Matrix.Cols], dense.ToArray(), saveAllAs ?? f.SaveAs);
         }
         foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
         if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);

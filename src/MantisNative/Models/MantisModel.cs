@@ -24,7 +24,8 @@ public sealed class MantisModel : IDisposable
     {
         Config = config;
         // refuse a config that cannot fit before allocating any of it (a huge layer count dies with "Out of memory." otherwise)
-        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), "model config");
+        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), "model config",
+            weights is IFrozenWeightProvider frozen ? frozen.PlannedBytesPerValue : sizeof(float));
         Parameters = new ParameterStore(weights, saveDtype ?? (_ => DType.F32));
         Parameters.CurrentPart = ModelPart.Vision;
         Vision = VisionTower.Create(Parameters, config.Vision);

@@ -44,14 +44,18 @@ public sealed record ModelMemoryPlan(IReadOnlyList<(string What, double Floats)>
     }
 
     /// <summary>Throws a <see cref="MantisException"/> when the model cannot be allocated in <paramref name="availableBytes"/>.</summary>
-    public void EnsureFits(long availableBytes, string source)
+    /// <param name="bytesPerValue">what one weight value takes: 4 for float32, about 2 for bf16 kept in place, ~1 for int8</param>
+    public void EnsureFits(long availableBytes, string source, double bytesPerValue = sizeof(float))
     {
         if (LargestTensor > int.MaxValue)
             throw new MantisException($"{source}: one weight would hold {LargestTensor:G4} values ({LargestTensorWhat}), more than the {int.MaxValue} a tensor can hold");
-        if (Bytes <= availableBytes) return;
-        var big = Parts.OrderByDescending(p => p.Floats).Take(2).Select(p => $"{p.What}: {MemoryBudget.Format(p.Floats * sizeof(float))}");
+        double bytes = Parts.Sum(p => p.Floats) * bytesPerValue;
+        if (bytes <= availableBytes) return;
+        var big = Parts.OrderByDescending(p => p.Floats).Take(2).Select(p => $"{p.What}: {MemoryBudget.Format(p.Floats * bytesPerValue)}");
+        string kind = bytesPerValue == sizeof(float) ? "float32 weights" : $"weights at ~{bytesPerValue:0.##} bytes each";
         throw new MantisException(
-            $"{source}: the model needs {MemoryBudget.Format(Bytes)} for its float32 weights, but only {MemoryBudget.Format(availableBytes)} of memory is available; largest: {string.Join("; ", big)}");
+            $"{source}: the model needs {MemoryBudget.Format(bytes)} for its {kind}, but only {MemoryBudget.Format(availableBytes)} of memory is available; largest: {string.Join("; ", big)}" +
+            (bytesPerValue >= 2 ? " (--weights int8 or nf4 quantizes the language model at load)" : ""));
     }
 }
 

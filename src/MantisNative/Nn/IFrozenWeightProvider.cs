@@ -11,4 +11,7 @@ public interface IFrozenWeightProvider : IWeightProvider
 {
     /// <summary>The matrix [rows, cols] named <paramref name="name"/> frozen, or null to load it through <see cref="IWeightProvider.Get"/>.</summary>
     FrozenMatrix? GetFrozen(string name, int rows, int cols, WeightRole role);
+
+    /// <summary>About how many bytes one weight value will take (the memory check before a model is built).</summary>
+    double PlannedBytesPerValue { get; }
 }

@@ -7,7 +7,7 @@ namespace MantisNative.Nn;
 public sealed record Parameter(string Name, Tensor Tensor, string Part, DType SaveAs);
 
 /// <summary>A weight matrix kept frozen in its own format (never trained, never an fp32 tensor): inference loads.</summary>
-public sealed record FrozenParameter(string Name, FrozenMatrix Matrix, string Part);
+public sealed record FrozenParameter(string Name, FrozenMatrix Matrix, string Part, DType SaveAs);
 
 /// <summary>
 /// Every parameter of a model in creation order, taken from an <see cref="IWeightProvider"/>.
@@ -46,7 +46,7 @@ public sealed class ParameterStore : IDisposable
         {
             if (_byName.ContainsKey(name) || _frozen.Any(f => f.Name == name)) throw new InvalidOperationException($"parameter {name} created twice");
             m.Name = name;
-            _frozen.Add(new FrozenParameter(name, m, CurrentPart));
+            _frozen.Add(new FrozenParameter(name, m, CurrentPart, _saveDtype(name)));
             return (null, m);
         }
         return (Take(name, role, rows, cols), null);

@@ -91,7 +91,7 @@ public sealed class TrainingJob : IDisposable
     }
 
     private static Inference.ModelBundle LoadBundle(string dir, TrainingConfig cfg) =>
-        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, FrozenBase = cfg.Lora?.Base });
+        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, Weights = cfg.Lora?.Base });
 
     /// <summary>Temporary folders of killed or failed writes found in output_dir at start and removed.</summary>
     public IReadOnlyList<string> RemovedTemporaries { get; }

@@ -8,7 +8,7 @@ namespace MantisNative.IO.Peft;
 /// Between a model's attached adapters (<see cref="LoraAdapterSet"/>) and PEFT's folder layout (<see cref="PeftAdapter"/>):
 /// fresh adapters on the modules the settings select, adapters read from a folder, adapters written to one.
 /// Attaching freezes every base parameter: only the adapters train. The base may hold its matrices frozen in
-/// bf16 / int8 / NF4 (<see cref="ModelLoadOptions.FrozenBase"/>: QLoRA); the adapters run on top of any format.
+/// bf16 / int8 / NF4 (<see cref="ModelLoadOptions.Weights"/>: QLoRA); the adapters run on top of any format.
 /// </summary>
 public static class LoraAdapterFiles
 {
@@ -39,7 +39,7 @@ public static class LoraAdapterFiles
     public static void Save(LoraAdapterSet set, string folder, string? baseModelNameOrPath, DType storeAs = DType.F32) =>
         ToPeft(set, baseModelNameOrPath).Save(folder, storeAs);
 
-    // every base parameter frozen (a base loaded with ModelLoadOptions.FrozenBase holds its matrices frozen already)
+    // every base parameter frozen (a base loaded with ModelLoadOptions.Weights holds its matrices frozen already)
     private static void Freeze(MantisModel model, LoraSettings settings)
     {
         settings.Validate();
