@@ -35,7 +35,7 @@ def main(base_dir, adapter_dir, merged_dir):
     # 1. every tensor of our file is in the model, bit for bit (PEFT renames legacy Llava paths on load)
     state = {k: v for k, v in model.state_dict().items() if "lora_" in k}
     def short(k):  # "...layers.0.self_attn.q_proj.lora_A.weight" ignoring the model-path prefix and ".default"
-        k = k.replace(".default", "")
+        k = k.replace(".default", "").replace("lora_magnitude_vector.weight", "lora_magnitude_vector")  # PEFT saves m without ".weight"
         i = k.find("layers.")
         return k[i:] if i >= 0 else k
     by_short = {}
@@ -73,7 +73,8 @@ def main(base_dir, adapter_dir, merged_dir):
     compared = 0
     for k, v in merged_peft.items():
         o = merged_ours.state_dict().get(k)
-        if o is None or o.shape != v.shape:
+        # SigLIP's pooling head is not in a Llava checkpoint: transformers initialises it at random in each load
+        if o is None or o.shape != v.shape or ".head." in k:
             continue
         compared += 1
         worst = max(worst, ((v.float() - o.float()).abs().max() / v.float().abs().max().clamp_min(1e-30)).item())

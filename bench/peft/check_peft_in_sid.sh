@@ -6,5 +6,5 @@
 # usage (as root): PEFT_SRC=/tmp/peft/src bench/peft/check_peft_in_sid.sh BASE_DIR ADAPTER_DIR MERGED_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${PEFT_SRC:?set PEFT_SRC to PEFT's src/ folder (under /tmp)}"
+: "${PEFT_SRC:?set PEFT_SRC to the src folder of a PEFT checkout (under /tmp)}"
 exec "$here/../peers/in_sid_chroot.sh" env PYTHONPATH="$PEFT_SRC" OMP_NUM_THREADS=2 python3 /mnt/bench/peft/check_peft_adapter.py "$@"
