@@ -5,7 +5,7 @@ namespace MantisNative.Nn.Lora;
 /// <summary>
 /// The spellings of a LoRA run's frozen base format (<c>base=</c> of <c>train --lora</c>): fp32 (ordinary tensors),
 /// bf16 / f16 (one 16-bit copy), int8 (per output channel) or nf4 (QLoRA, blocks of 64), the last three frozen in
-/// their own format and decoded inside the GEMM (<see cref="Backends.Cpu.Frozen.FrozenMatrix"/>).
+/// their own format and decoded inside the GEMM (the frozen-matrix types of the CPU backend).
 /// </summary>
 public static class FrozenBase
 {

@@ -51,14 +51,14 @@ public sealed class LoraLayer : IDisposable
     /// <summary>The adapted module's output for input x [..., in] (its weight, fp32 or frozen in any format, and its bias are the module's).</summary>
     public Tensor Forward(Tensor x, Linear module)
     {
-        _baseRowNorms2 ??= BaseRowNorms2(module.Frozen, module.Frozen is null ? module.Weight : null);
+        _baseRowNorms2 ??= BaseRowNorms2(module);
         return Forward(x, module.BaseForward, module.Bias);
     }
 
     /// <summary>The same over a dense weight W₀ [out, in] (any device).</summary>
     public Tensor Forward(Tensor x, Tensor w, Tensor? bias)
     {
-        _baseRowNorms2 ??= BaseRowNorms2(null, w);
+        _baseRowNorms2 ??= DenseRowNorms2(w);
         return Forward(x, (v, withBias) => Ops.Linear(v, w, withBias ? bias : null), bias);
     }
 
@@ -112,27 +112,39 @@ public sealed class LoraLayer : IDisposable
     /// <summary>DoRA's initial magnitude (PEFT): the row norms of W₀ + s·B·A, with a fresh B = 0 those of W₀.</summary>
     public float[] InitialMagnitude(Linear module)
     {
-        _baseRowNorms2 ??= BaseRowNorms2(module.Frozen, module.Frozen is null ? module.Weight : null);
+        _baseRowNorms2 ??= BaseRowNorms2(module);
         return RowNorms(module.BaseForward);
     }
 
     // ‖W₀[o]‖² in double, from the dense tensor or row by row from the frozen format
-    private static unsafe double[] BaseRowNorms2(Backends.Cpu.Frozen.FrozenMatrix? frozen, Tensor? dense)
+    private static unsafe double[] BaseRowNorms2(Linear module)
     {
-        int rows = frozen?.Rows ?? dense!.Dim(0), cols = frozen?.Cols ?? dense!.Dim(1);
-        var n2 = new double[rows];
-        var host = frozen is null ? dense!.ToArray() : null;
-        var row = new float[cols];
+        if (module.Frozen is not { } frozen) return DenseRowNorms2(module.Weight);
+        var n2 = new double[frozen.Rows];
+        var row = new float[frozen.Cols];
         fixed (float* p = row)
-            for (int o = 0; o < rows; o++)
+            for (int o = 0; o < n2.Length; o++)
             {
-                if (frozen is not null) frozen.DecodeRow(o, 0, cols, p);
-                else host.AsSpan(o * cols, cols).CopyTo(row);
-                double s = 0;
-                foreach (var v in row) s += (double)v * v;
-                n2[o] = s;
+                frozen.DecodeRow(o, 0, row.Length, p);
+                n2[o] = SquaredNorm(row);
             }
         return n2;
+    }
+
+    private static double[] DenseRowNorms2(Tensor w)
+    {
+        int rows = w.Dim(0), cols = w.Dim(1);
+        var host = w.ToArray();
+        var n2 = new double[rows];
+        for (int o = 0; o < rows; o++) n2[o] = SquaredNorm(host.AsSpan(o * cols, cols));
+        return n2;
+    }
+
+    private static double SquaredNorm(ReadOnlySpan<float> row)
+    {
+        double s = 0;
+        foreach (var v in row) s += (double)v * v;
+        return s;
     }
 
     // 1 / ‖V‖ by rows; a zero row gives 0 (as the merge does: 0/0 has no direction)
