@@ -14,14 +14,14 @@ public sealed unsafe class QuantizedFrozenMatrix : FrozenMatrix
     private readonly QuantizedMatrix _m;
     private IDisposable? _owner;
 
-    public QuantizedFrozenMatrix(in QuantizedMatrix m, IDisposable? owner)
+    internal QuantizedFrozenMatrix(in QuantizedMatrix m, IDisposable? owner)
         : base(m.Format == QuantizedFormat.Int8 ? WeightFormat.Int8 : WeightFormat.Nf4, m.Rows, m.Cols)
     {
         _m = m;
         _owner = owner;
     }
 
-    public QuantizedMatrix Matrix => _m;
+    internal QuantizedMatrix Matrix => _m;
 
     public override long ByteSize => (long)_m.Rows * _m.RowBytes + (long)_m.Rows * _m.BlocksPerRow * 4;
 
