@@ -28,7 +28,7 @@ public sealed record LoraTrainingOptions(LoraSettings Settings, WeightFormat Bas
             catch (MantisException e) { throw new MantisException($"{where}: {e.Message}"); }
             spec = spec[..t];
         }
-        if (spec.Trim() is not ("" or "default" or "true"))
+        if (spec.Trim() is not ("" or "default"))
             foreach (var raw in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 string part = raw.ToLowerInvariant() switch { "dora" => "dora=true", "rslora" => "rslora=true", "merge" => "merge=true", _ => raw };
