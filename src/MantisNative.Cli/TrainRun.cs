@@ -15,6 +15,8 @@ public static class TrainRun
         Console.WriteLine($"· device: {job.Trainer.DeviceNote}");
         if (job.MemoryPlan is { } plan) Console.WriteLine(plan.ToText());
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
+        if (job.Lora is { } lora)
+            Console.WriteLine($"· LoRA{(lora.Settings.UseDora ? " (DoRA)" : "")}: {lora.Count} modules, {lora.ParameterCount:N0} trainable parameters ({cfg.Lora}); base frozen in {Tensors.WeightFormatInfo.Name(cfg.Lora!.Base)} ({job.Model.Parameters.Frozen.Sum(f => f.Matrix.ByteSize) / 1e6:F0} MB of frozen matrices), from {job.LoraBaseFolder}");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
         foreach (var t in job.RemovedTemporaries) Console.WriteLine($"· removed {t}, left by an interrupted write");
         Directory.CreateDirectory(cfg.OutputDir);
@@ -63,12 +65,13 @@ public static class TrainRun
         var curve = Path.Combine(cfg.OutputDir, "loss_curve.png");
         LossCurvePlot.Save(job.Trainer.State.Losses, curve, $"training loss ({job.Trainer.State.Step} steps)");
         Console.WriteLine($"loss curve: {curve}");
-        string final = Path.Combine(cfg.OutputDir, TrainingJob.FinalFolder);
+        string final = Path.Combine(cfg.OutputDir, job.Lora is null ? TrainingJob.FinalFolder : LoraTraining.AdapterFolder);
         Console.WriteLine(outcome switch
         {
             TrainingOutcome.Cancelled => $"stopped at step {job.Trainer.State.Step}: checkpoint saved; continue with --resume {Path.Combine(cfg.OutputDir, $"checkpoint-{job.Trainer.State.Step}")}",
             TrainingOutcome.TooManyBadSteps => $"stopped: {cfg.MaxBadStepsInARow} non-finite losses in a row at step {job.Trainer.State.Step}",
-            _ => $"done: {job.Trainer.State.Step} steps; model in {final}",
+            _ => job.Lora is null ? $"done: {job.Trainer.State.Step} steps; model in {final}"
+                : $"done: {job.Trainer.State.Step} steps; adapter (PEFT layout) in {final}{(cfg.Lora!.WriteMerged ? $", merged model in {Path.Combine(cfg.OutputDir, TrainingJob.FinalFolder)}" : $" (merge: mantis merge --model {job.LoraBaseFolder} --adapter {final} --output DIR)")}",
         });
         if (evaluate && job.EvalData is not null && outcome != TrainingOutcome.TooManyBadSteps)
         {

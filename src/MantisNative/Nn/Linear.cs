@@ -1,4 +1,5 @@
 using MantisNative.Autograd;
+using MantisNative.Nn.Lora;
 using MantisNative.Tensors;
 
 namespace MantisNative.Nn;
@@ -6,7 +7,8 @@ namespace MantisNative.Nn;
 /// <summary>
 /// PyTorch Linear: weight [out, in] under `{prefix}.weight`, optional `{prefix}.bias`. The weight is either an fp32
 /// parameter (<see cref="Weight"/>, trainable) or frozen in its own format (<see cref="Frozen"/>: bf16 / f16 in
-/// place, int8, NF4), as the weight provider decides; <see cref="Forward"/> runs either.
+/// place, int8, NF4), as the weight provider decides; <see cref="Forward"/> runs either, with a LoRA / DoRA
+/// <see cref="Adapter"/> on top when one is attached.
 /// </summary>
 public sealed class Linear
 {
@@ -14,11 +16,16 @@ public sealed class Linear
 
     public Linear(ParameterStore ps, string prefix, int inFeatures, int outFeatures, bool bias)
     {
+        Path = prefix;
         (_weight, Frozen) = ps.TakeMatrix(prefix + ".weight", WeightRole.Matrix, outFeatures, inFeatures);
         Bias = bias ? ps.Take(prefix + ".bias", WeightRole.Bias, outFeatures) : null;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
+        ps.AddLinear(this);
     }
+
+    /// <summary>The module path (the weight's name without ".weight").</summary>
+    public string Path { get; }
 
     public int InFeatures { get; }
     public int OutFeatures { get; }
@@ -33,5 +40,12 @@ public sealed class Linear
 
     public Tensor? Bias { get; }
 
-    public Tensor Forward(Tensor x) => Frozen is { } f ? Ops.FrozenLinear(x, f, Bias) : Ops.Linear(x, _weight!, Bias);
+    /// <summary>A LoRA / DoRA adapter applied on top of the (then frozen) weight, or null.</summary>
+    public LoraLayer? Adapter { get; set; }
+
+    /// <summary>x Wᵀ + b through whichever weight this module holds, without the adapter.</summary>
+    public Tensor BaseForward(Tensor x, bool withBias = true) =>
+        Frozen is { } f ? Ops.FrozenLinear(x, f, withBias ? Bias : null) : Ops.Linear(x, _weight!, withBias ? Bias : null);
+
+    public Tensor Forward(Tensor x) => Adapter is null ? BaseForward(x) : Adapter.Forward(x, this);
 }

@@ -15,6 +15,7 @@ public sealed record FrozenParameter(string Name, FrozenMatrix Matrix, string Pa
 public sealed class ParameterStore : IDisposable
 {
     private readonly List<Parameter> _list = new();
+    private readonly List<Linear> _linears = new();
     private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
     private readonly List<FrozenParameter> _frozen = new();
     private readonly IWeightProvider _provider;
@@ -59,6 +60,11 @@ public sealed class ParameterStore : IDisposable
         _list.Add(p);
         return t;
     }
+
+    /// <summary>Every Linear module built on this store, in creation order (where LoRA adapters attach).</summary>
+    public IReadOnlyList<Linear> Linears => _linears;
+
+    internal void AddLinear(Linear linear) => _linears.Add(linear);
 
     public Parameter this[string name] => _byName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"no parameter named {name}");
     public bool Contains(string name) => _byName.ContainsKey(name);

@@ -11,7 +11,17 @@ namespace MantisNative.Training;
 /// </summary>
 public static class CheckpointWriter
 {
-    public static void Write(string dir, MantisModel model, TrainerState state, AdamW optimizer, Action<string>? addFiles)
+    public static void Write(string dir, MantisModel model, TrainerState state, AdamW optimizer, Action<string>? addFiles) =>
+        WriteAtomically(dir, tmp =>
+        {
+            // a GPU run's fp32 masters, not its BF16 weights: the resume (on any device) continues from the exact state
+            ModelFiles.Save(model, tmp, saveAllAs: DType.F32, values: p => optimizer.SeparateMaster(p.Name));
+            state.Save(tmp, optimizer);
+            addFiles?.Invoke(tmp);
+        });
+
+    /// <summary>Fills a temporary folder through <paramref name="fill"/>, then renames it to <paramref name="dir"/> (replacing it).</summary>
+    public static void WriteAtomically(string dir, Action<string> fill)
     {
         string full = Path.GetFullPath(dir);
         string tmp = full + $".tmp-{Environment.ProcessId}";
@@ -19,10 +29,7 @@ public static class CheckpointWriter
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
             Directory.CreateDirectory(tmp);
-            // a GPU run's fp32 masters, not its BF16 weights: the resume (on any device) continues from the exact state
-            ModelFiles.Save(model, tmp, saveAllAs: DType.F32, values: p => optimizer.SeparateMaster(p.Name));
-            state.Save(tmp, optimizer);
-            addFiles?.Invoke(tmp);
+            fill(tmp);
             if (Directory.Exists(full)) Directory.Delete(full, true);
             Directory.Move(tmp, full);
         }

@@ -60,6 +60,15 @@ internal abstract class StepDevice : IDisposable
     public static StepDevice Open(TrainingConfig cfg, MantisModel model, DataLoader data, AdamW optimizer, out string note)
     {
         var device = TrainingDevices.Resolve(cfg.Device, out note);
+        if (cfg.Lora is not null && device.IsCuda)
+        {
+            // the adapters' frozen base stays in its own format in host memory (bf16 in place, int8, NF4), which the
+            // CUDA backend cannot read yet
+            if (!cfg.Device.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+                throw new MantisException($"device {cfg.Device}: LoRA training (lora) runs on the CPU only for now; use --device cpu or auto");
+            device = Device.Cpu;
+            note = "cpu (auto: LoRA training runs on the CPU only for now)";
+        }
         if (device.IsCpu)
         {
             if (model.Device.IsCuda) model.To(Device.Cpu);
@@ -84,8 +93,8 @@ internal abstract class StepDevice : IDisposable
                      (c.Text.HeadDim, $"text_config.head_dim {c.Text.HeadDim}"),
                      (c.Vision.HeadDim, $"vision_config.hidden_size {c.Vision.HiddenSize} / num_attention_heads {c.Vision.NumAttentionHeads} = head dim {c.Vision.HeadDim}"),
                  })
-            if (!AttentionLaunch.Supports(dim))
-                throw new MantisException($"cannot train on {device}: {what} has no CUDA attention kernel (head dims {string.Join(", ", AttentionLaunch.HeadDims)}); " +
+            if (!AttentionLaunch.Supports(dim) && !FlashAttentionLaunch.Supports(dim))
+                throw new MantisException($"cannot train on {device}: {what} has no CUDA attention kernel (head dims {string.Join(", ", AttentionLaunch.HeadDims.Union(FlashAttentionLaunch.HeadDims).Order())}); " +
                                           "train with --device cpu, or a model whose head dims are among those");
     }
 }

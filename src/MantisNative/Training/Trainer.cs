@@ -3,6 +3,7 @@ using MantisNative.Autograd;
 using MantisNative.Data.Loading;
 using MantisNative.Models;
 using MantisNative.Nn;
+using MantisNative.Nn.Lora;
 using MantisNative.Tensors;
 
 namespace MantisNative.Training;
@@ -44,14 +45,19 @@ public sealed class Trainer : IDisposable
     /// <summary>Which device, and for auto why (for the run's first lines).</summary>
     public string DeviceNote { get; }
 
-    public Trainer(TrainingConfig cfg, MantisModel model, DataLoader data, int totalSteps, TrainerState? resume = null, AdamW? optimizer = null)
+    /// <summary>The adapters trained instead of the model's weights (a LoRA run), or null.</summary>
+    public LoraAdapterSet? Lora { get; }
+
+    public Trainer(TrainingConfig cfg, MantisModel model, DataLoader data, int totalSteps, TrainerState? resume = null, AdamW? optimizer = null, LoraAdapterSet? lora = null)
     {
+        Lora = lora;
         _cfg = cfg;
         _model = model;
         _opt = optimizer ?? new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         State = resume ?? new TrainerState { TotalSteps = totalSteps };
         _schedule = new LrSchedule(cfg.LrSchedulerType, cfg.LearningRate, State.TotalSteps, cfg.WarmupRatio);
-        model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));
+        if (lora is null) model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));
+        else model.SetTrainable(vision: false, projector: false, language: false); // only the adapters train
         model.Language.GradientCheckpointing = cfg.GradientCheckpointing;
         // a frozen tower records nothing (no activations kept), so only a training one is recomputed
         model.Vision.GradientCheckpointing = cfg.GradientCheckpointing && cfg.Train.Contains("vision");
@@ -64,7 +70,7 @@ public sealed class Trainer : IDisposable
 
     public TrainingOutcome Run(CancellationToken cancel = default)
     {
-        var trainable = _model.TrainableParameters.ToList();
+        var trainable = (Lora?.Parameters ?? _model.TrainableParameters).ToList();
         var tensors = trainable.Select(p => p.Tensor).ToList();
         var clock = Stopwatch.StartNew();
         int startStep = State.Step;
@@ -88,6 +94,7 @@ public sealed class Trainer : IDisposable
                 using var activations = new TensorScope(); // frees this micro-step's activations right after backward
                 waitClock.Stop();
                 phase.Restart();
+                LoraDropout(true, micro);
                 var output = _model.ForwardLoss(batch.InputIds, batch.Size, step.Pixels, batch.Labels, batch.AttentionMask);
                 var loss = output.Loss!;
                 bool finite = _steps.AddLoss(loss);
@@ -101,10 +108,12 @@ public sealed class Trainer : IDisposable
                 {
                     bad = true;
                     Tape.Current.Clear();
+                    LoraDropout(false, micro);
                     continue;
                 }
                 phase.Restart();
                 Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? loss : Ops.Scale(loss, 1f / _cfg.GradientAccumulationSteps));
+                LoraDropout(false, micro); // evaluations and saves between steps see the adapters without dropout
                 backwardSecs += phase.Elapsed.TotalSeconds;
             }
             double lr = _schedule.At(State.Step);
@@ -156,6 +165,15 @@ public sealed class Trainer : IDisposable
         // a run stopped before its first step has nothing new to save (a checkpoint-0 would pose as a trained model)
         if (State.Step > startStep || outcome != TrainingOutcome.Cancelled) Save();
         return outcome;
+    }
+
+    // LoRA dropout is on only inside a micro-step's forward and backward (a checkpointed block's recompute included),
+    // keyed by the micro-step so that masks do not depend on what ran before (a resumed run draws the same ones)
+    private void LoraDropout(bool on, int micro)
+    {
+        if (Lora is null) return;
+        Lora.Runtime.Training = on;
+        Lora.Runtime.MicroStep = (long)State.Step * _cfg.GradientAccumulationSteps + micro;
     }
 
     /// <summary>Writes checkpoint-{step} under output_dir (atomically, through the callback).</summary>

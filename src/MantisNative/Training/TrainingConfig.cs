@@ -55,6 +55,9 @@ public sealed record TrainingConfig
     /// <summary>Let record image paths be absolute or lead out of the data folder / image_root (default: such a record is skipped).</summary>
     public bool AllowExternalImagePaths { get; init; }
 
+    /// <summary>Train LoRA / DoRA adapters on a frozen base instead of the model's own weights (null: full fine-tuning of <see cref="Train"/>).</summary>
+    public LoraTrainingOptions? Lora { get; init; }
+
     /// <summary>The keys JSON and flags accept, with how each is applied.</summary>
     private static readonly Dictionary<string, Func<TrainingConfig, string, string, TrainingConfig>> Setters = new()
     {
@@ -89,6 +92,7 @@ public sealed record TrainingConfig
         ["system_prompt"] = (c, v, _) => c with { SystemPrompt = v },
         ["allow_unused_weights"] = (c, v, w) => c with { AllowUnusedWeights = Bool(v, w) },
         ["allow_external_image_paths"] = (c, v, w) => c with { AllowExternalImagePaths = Bool(v, w) },
+        ["lora"] = (c, v, w) => c with { Lora = v.Trim().ToLowerInvariant() is "false" or "off" or "none" ? null : LoraTrainingOptions.Parse(v, w) },
     };
 
     public static IEnumerable<string> Keys => Setters.Keys;

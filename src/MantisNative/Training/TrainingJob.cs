@@ -8,6 +8,7 @@ using MantisNative.IO;
 using MantisNative.Models;
 using MantisNative.Models.Config;
 using MantisNative.Nn;
+using MantisNative.Nn.Lora;
 
 namespace MantisNative.Training;
 
@@ -32,13 +33,20 @@ public sealed class TrainingJob : IDisposable
     public Trainer Trainer { get; }
     private readonly DataLoader _loader;
 
+    /// <summary>The adapters a LoRA run trains (null in full fine-tuning).</summary>
+    public LoraAdapterSet? Lora { get; }
+    /// <summary>A LoRA run's base model folder (model_path, or output_dir/base-model for the built-in model).</summary>
+    public string? LoraBaseFolder { get; }
+
     /// <summary>Status lines while preparing (data generation, tokenizer training, record loading).</summary>
     public static event Action<string>? Status;
 
     private TrainingJob(TrainingConfig cfg, MantisModel model, ByteLevelBpeTokenizer tok, ImageProcessor images,
-        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt)
+        IReadOnlyList<InstructRecord> records, RecordReport report, string? evalData, TrainerState? resume, AdamW? opt,
+        LoraAdapterSet? lora = null, string? loraBase = null)
     {
         Config = cfg;
+        Lora = lora;
         RemovedTemporaries = StaleTemporaries.Remove(cfg.OutputDir);
         Model = model;
         Tokenizer = tok;
@@ -55,9 +63,12 @@ public sealed class TrainingJob : IDisposable
         int perStep = cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps;
         TotalSteps = resume?.TotalSteps ?? (cfg.MaxSteps > 0 ? cfg.MaxSteps : StepsForEpochs(cfg, records.Count, perStep));
         _loader = new DataLoader(records, encoder, collator, cfg.PerDeviceTrainBatchSize, cfg.Seed, resume?.Data ?? default);
-        Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt)
+        LoraBaseFolder = loraBase;
+        Trainer = new Trainer(cfg, model, _loader, TotalSteps, resume, opt, lora)
         {
-            WriteCheckpoint = (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles),
+            WriteCheckpoint = lora is null
+                ? (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles)
+                : (dir, t) => LoraTraining.WriteCheckpoint(dir, lora, cfg.Lora!, loraBase!, t.State, t.Optimizer, WriteSideFiles),
         };
         if (Trainer.Device.IsCuda)
         {
@@ -80,11 +91,13 @@ public sealed class TrainingJob : IDisposable
     public DeviceMemoryPlan? MemoryPlan { get; }
 
     /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
-    public void WriteSideFiles(string folder)
+    public void WriteSideFiles(string folder) => WriteSideFiles(folder, Config, Tokenizer, Images);
+
+    private static void WriteSideFiles(string folder, TrainingConfig cfg, ByteLevelBpeTokenizer tok, ImageProcessor images)
     {
-        if (Config.SystemPrompt is not null) new Inference.ChatConfig(Config.SystemPrompt).Save(folder);
-        Tokenizer.SaveToDirectory(folder);
-        Images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
+        if (cfg.SystemPrompt is not null) new Inference.ChatConfig(cfg.SystemPrompt).Save(folder);
+        tok.SaveToDirectory(folder);
+        images.Config.Save(Path.Combine(folder, "preprocessor_config.json"));
     }
 
     private static int StepsForEpochs(TrainingConfig cfg, int records, int perStep)
@@ -96,7 +109,7 @@ public sealed class TrainingJob : IDisposable
     }
 
     private static Inference.ModelBundle LoadBundle(string dir, TrainingConfig cfg) =>
-        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine });
+        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, Weights = cfg.Lora?.Base });
 
     /// <summary>Temporary folders of killed or failed writes found in output_dir at start and removed.</summary>
     public IReadOnlyList<string> RemovedTemporaries { get; }
@@ -111,12 +124,14 @@ public sealed class TrainingJob : IDisposable
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
         var bundle = LoadBundle(cfg.ModelPath, cfg);
         var (records, report) = ReadRecords(cfg.TrainData, cfg);
-        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null);
+        var lora = cfg.Lora is null ? null : LoraTraining.AttachFresh(bundle.Model, cfg.Lora, cfg.Seed);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, cfg.EvalData, null, null, lora, cfg.ModelPath);
     }
 
     private static TrainingJob Resume(TrainingConfig cfg, string dir)
     {
         if (!Directory.Exists(dir)) throw new MantisException($"{dir}: checkpoint folder not found");
+        if (LoraTraining.IsLoraCheckpoint(dir)) return ResumeLora(cfg, dir);
         // a checkpoint is a model folder: the same loader (and checks) as eval and chat
         var bundle = LoadBundle(dir, cfg);
         var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
@@ -125,6 +140,23 @@ public sealed class TrainingJob : IDisposable
         var (records, report) = ReadRecords(trainData, cfg);
         string? eval = cfg.EvalData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
         return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, eval, state, opt);
+    }
+
+    // a LoRA checkpoint holds the adapter only: the base comes from model_path or the folder the run recorded
+    private static TrainingJob ResumeLora(TrainingConfig cfg, string dir)
+    {
+        var (options, recordedBase) = LoraTraining.ReadRunFile(dir);
+        string baseFolder = cfg.ModelPath ?? recordedBase;
+        cfg = cfg with { Lora = options };
+        var bundle = LoadBundle(baseFolder, cfg);
+        var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        var state = TrainerState.Load(dir, opt);
+        var lora = IO.Peft.LoraAdapterFiles.Attach(bundle.Model, IO.Peft.PeftAdapter.Load(dir), cfg.Seed);
+        bool builtIn = cfg.ModelPath is null && Path.GetFileName(Path.TrimEndingDirectorySeparator(recordedBase)) == LoraTraining.BuiltInBaseFolder;
+        string trainData = cfg.TrainData ?? (builtIn ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
+        var (records, report) = ReadRecords(trainData, cfg);
+        string? eval = cfg.EvalData ?? (builtIn ? Path.Combine(DefaultDataDir, "heldout.jsonl") : null);
+        return new TrainingJob(cfg, bundle.Model, bundle.Tokenizer, bundle.ImageProcessor, records, report, eval, state, opt, lora, baseFolder);
     }
 
     private static (List<InstructRecord>, RecordReport) ReadRecords(string path, TrainingConfig cfg)
@@ -156,7 +188,21 @@ public sealed class TrainingJob : IDisposable
         var model = new MantisModel(config, new RandomWeights(cfg.Seed));
         var images = ImageProcessor.ForVisionConfig(config.Vision.HfModelType, config.Vision.ImageSize);
         string? eval = cfg.EvalData ?? (File.Exists(Path.Combine(dataDir, "heldout.jsonl")) ? Path.Combine(dataDir, "heldout.jsonl") : null);
-        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null);
+        if (cfg.Lora is null) return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null);
+        // a LoRA run needs its base as a folder (to resume and merge on): the random base is written once, then
+        // loaded back like any base, its matrices frozen in the run's format
+        string baseFolder = Path.Combine(cfg.OutputDir, LoraTraining.BuiltInBaseFolder);
+        CheckpointWriter.WriteAtomically(baseFolder, tmp =>
+        {
+            ModelFiles.Save(model, tmp);
+            WriteSideFiles(tmp, cfg, tok, images);
+        });
+        if (cfg.Lora.Base != Tensors.WeightFormat.F32)
+        {
+            model.Dispose();
+            model = LoadBundle(baseFolder, cfg).Model;
+        }
+        return new TrainingJob(cfg, model, tok, images, records, report, eval, null, null, LoraTraining.AttachFresh(model, cfg.Lora, cfg.Seed), baseFolder);
     }
 
     /// <summary>Trains to the end (or cancellation), then writes the final model folder.</summary>
@@ -168,9 +214,10 @@ public sealed class TrainingJob : IDisposable
         return outcome;
     }
 
-    /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers.</summary>
+    /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers (a LoRA run: output_dir/adapter, and output_dir/model with merge=true).</summary>
     public string SaveFinal()
     {
+        if (Lora is not null) return LoraTraining.SaveFinal(Config.OutputDir, Lora, Config.Lora!, LoraBaseFolder!, WriteSideFiles);
         string dir = Path.Combine(Config.OutputDir, FinalFolder);
         string tmp = dir + $".tmp-{Environment.ProcessId}";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
@@ -205,6 +252,7 @@ public sealed class TrainingJob : IDisposable
     {
         Trainer.Dispose();
         _loader.Dispose();
+        Lora?.Dispose();
         Model.Dispose();
     }
 }

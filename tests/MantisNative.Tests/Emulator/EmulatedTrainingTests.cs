@@ -253,4 +253,25 @@ public class EmulatedTrainingTests
         Assert.That(output, Does.Contain("head dim 12 has no CUDA attention kernel").And.Contain("--device cpu"), output);
         Assert.That(output, Does.Not.Contain("   at "));
     }
+
+    [Test]
+    public void LoraOnTheDeviceIsRefusedAndAutoFallsBackToTheCpu()
+    {
+        var (rc, output) = EmulatorHarness.Mantis(new[]
+        {
+            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("lora-on-device"), "--device", "cuda",
+            "--lora", "r=4,alpha=8,dropout=0", "--max_steps", "1", "--no-eval", "--plain",
+        });
+        Assert.That(rc, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("LoRA training (lora) runs on the CPU only for now"), output);
+        Assert.That(output, Does.Not.Contain("   at "));
+        (rc, output) = EmulatorHarness.Mantis(new[]
+        {
+            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("lora-auto"), "--device", "auto",
+            "--lora", "r=4,alpha=8,dropout=0", "--max_steps", "1", "--per_device_train_batch_size", "2", "--max_seq_len", "128",
+            "--no-eval", "--plain",
+        });
+        Assert.That(rc, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("cpu (auto: LoRA training runs on the CPU only for now)"), output);
+    }
 }

@@ -62,7 +62,7 @@ public sealed record LoraSettings
         foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = part.IndexOf('=');
-            if (eq <= 0) throw new MantisException($"lora: '{part}' is not key=value (keys: r, alpha, dropout, dora, rslora, targets)");
+            if (eq <= 0) throw new MantisException($"lora: '{part}' is not key=value (keys: r, alpha, dropout, dora, rslora, targets; train --lora also takes base and merge)");
             string key = part[..eq].Trim().ToLowerInvariant(), value = part[(eq + 1)..].Trim();
             s = key switch
             {
@@ -71,12 +71,8 @@ public sealed record LoraSettings
                 "dropout" or "lora_dropout" => s with { Dropout = Number(key, value) },
                 "dora" or "use_dora" => s with { UseDora = Bool(key, value) },
                 "rslora" or "use_rslora" => s with { UseRslora = Bool(key, value) },
-                "targets" or "target_modules" => s with
-                {
-                    Targets = Regex.IsMatch(value, @"^[A-Za-z0-9_.]+(\|[A-Za-z0-9_.]+)*$") && !value.Contains('.')
-                        ? LoraTargets.FromNames(value.Split('|')) : LoraTargets.FromPattern(value),
-                },
-                _ => throw new MantisException($"lora: unknown key '{key}' (keys: r, alpha, dropout, dora, rslora, targets)"),
+                "targets" or "target_modules" => s with { Targets = LoraTargets.Parse(value) },
+                _ => throw new MantisException($"lora: unknown key '{key}' (keys: r, alpha, dropout, dora, rslora, targets; train --lora also takes base and merge)"),
             };
         }
         s.Validate();

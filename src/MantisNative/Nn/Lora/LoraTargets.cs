@@ -39,6 +39,13 @@ public sealed class LoraTargets
         return new(null, names, excludeRegex, excludeNames);
     }
 
+    /// <summary>The command-line form: names separated by | ("q_proj|v_proj", no dots), otherwise one regex.</summary>
+    public static LoraTargets Parse(string value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new MantisException("lora: targets is empty (give a regex or names separated by |)");
+        return Regex.IsMatch(value, @"^[A-Za-z0-9_]+(\|[A-Za-z0-9_]+)*$") ? FromNames(value.Split('|')) : FromPattern(value);
+    }
+
     /// <summary>The regex form of target_modules, or null when it is a list.</summary>
     public string? Pattern { get; }
     /// <summary>The list form of target_modules, or null when it is a regex.</summary>
