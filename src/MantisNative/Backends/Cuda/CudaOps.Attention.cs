@@ -2,7 +2,7 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
-// Attention on the device (kernels/attention.cu). The op's layout is [B, H, T, D]; the kernels read
+// Attention on the device (kernels/attention.cu; the forward on sm_90 through kernels/flash_attention_sm90.cu). The op's layout is [B, H, T, D]; the kernels read
 // [B, T, H, D], so q, k, v, the output and its gradient are permuted on the way in and the results on the way out
 // (the backward permutes its inputs again rather than keeping four copies alive from the forward; a layout-native
 // path is a later speed issue).
@@ -40,7 +40,11 @@ internal sealed partial class CudaOps
         using var vt = ToTokenMajor(v);
         using var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
         var lse = EmptyF32(q, new Shape(B, H, T));
-        if (T > 0 && B * H > 0)
+        if (T > 0 && B * H > 0 && S > 0 && FlashAttentionSm90.Selected(_be.Context.Device, D))
+            _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(D), FlashAttentionSm90.Grid(B, H, T),
+                FlashAttentionSm90.Args(P(qt), P(kt), P(vt), P(ot), P(lse), B, H, Hkv, T, S, D, geo.Scale, geo.Causal, 0UL, P(keyValid)),
+                FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(D));
+        else if (T > 0 && B * H > 0)
             _be.Launch("attention", AttentionLaunch.ForwardFunction(D), AttentionLaunch.ForwardGrid(B, H, T),
                 new KernelArgs().Ptr(P(qt)).Ptr(P(kt)).Ptr(P(vt)).Ptr(P(ot)).Ptr(P(lse)).Int(H).Int(Hkv).Int(T).Int(S)
                     .Float(geo.Scale).Int(geo.Causal ? 1 : 0).Ptr(0UL).Ptr(P(keyValid)), AttentionLaunch.Threads);
