@@ -5,7 +5,7 @@
 //             A), wgmma asynchrony (NaN before the wait), TMA with swizzle and out-of-bounds fill, mbarrier
 //             phases between a producer and a consumer warp, the reported compute capability
 //   deadlock  a wait on an mbarrier nobody arrives at        nofence  mma_async without wgmma.fence
-//   badnreg   setmaxnreg with a count that is not a multiple of 8
+//   badnreg   setmaxnreg with a count that is not a multiple of 8   capability-only  prints the reported capability
 // Prints one line per check and exits with the number of failures.
 #include <cmath>
 #include <cstdio>
@@ -409,6 +409,7 @@ int main(int argc, char** argv)
     cuDeviceGetAttribute(&major, 75, dev);
     cuDeviceGetAttribute(&minor, 76, dev);
     std::printf("capability %d.%d\n", major, minor);
+    if (mode == "capability-only") return 0;
 
     // the kernels' headers handed over as NVRTC in-memory headers, as the C# compiler does
     std::vector<std::string> texts;

@@ -30,6 +30,7 @@ public class EmulatedGpuChecksTests
         Assert.That(rc, Is.EqualTo(0), output);
         Assert.That(output, Does.Match(@"all \d+ checks passed"));
         Assert.That(output, Does.Contain("attention d128"), "the checks ran the attention kernels");
+        Assert.That(output, Does.Contain("ok    attention sm90 d72 bidir masked"), "the checks ran the sm_90a attention (the emulator reports 9.0)");
     }
 
     [TestCase(0)]
