@@ -44,7 +44,7 @@ internal static class OpCases
             Attention("attention decode d128", 1, 8, 8, 1, S, 128, causal: true, null),
             // head dims of the sm_90a forward (flash_attention_sm90.cu, taken on compute capability 9.0) beyond d64
             Attention("attention bidir gqa d72", 2, 4, 2, 33, 33, 72, causal: false, null),
-            Attention("attention causal mask d96", 1, 4, 4, 20, 37, 96, causal: true, Enumerable.Range(0, 37).Select(i => i % 5 != 2).ToArray()),
+            Attention("attention causal mask d80", 1, 4, 4, 20, 37, 80, causal: true, Enumerable.Range(0, 37).Select(i => i % 5 != 2).ToArray()),
             Embedding(rng, V, H, T),
             new("patch_embed", new[] { new OpInput(new[] { 2, 3, 32, 32 }, 1f, Grad: false), I(64, 3, 8, 8), I(64) },
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },
