@@ -14,27 +14,7 @@
 #include <string>
 #include <vector>
 
-extern "C" {
-int cuInit(unsigned);
-int cuDeviceGet(int*, int);
-int cuDeviceGetAttribute(int*, int, int);
-int cuDevicePrimaryCtxRetain(void**, int);
-int cuCtxSetCurrent(void*);
-int cuMemAlloc_v2(unsigned long long*, size_t);
-int cuMemcpyHtoDAsync_v2(unsigned long long, const void*, size_t, void*);
-int cuMemcpyDtoHAsync_v2(void*, unsigned long long, size_t, void*);
-int cuModuleLoadDataEx(void**, const void*, unsigned, int*, void**);
-int cuModuleGetFunction(void**, void*, const char*);
-int cuLaunchKernel(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
-int cuTensorMapEncodeTiled(void*, int, unsigned, void*, const unsigned long long*, const unsigned long long*, const unsigned*, const unsigned*, int, int,
-                           int, int);
-int nvrtcCreateProgram(void**, const char*, const char*, int, const char* const*, const char* const*);
-int nvrtcCompileProgram(void*, int, const char* const*);
-int nvrtcGetCUBINSize(void*, size_t*);
-int nvrtcGetCUBIN(void*, char*);
-int nvrtcGetProgramLogSize(void*, size_t*);
-int nvrtcGetProgramLog(void*, char*);
-}
+#include "selftest_api.h"
 
 static int failures = 0;
 static void expect(const char* what, bool ok, const std::string& detail = "")
