@@ -14,8 +14,9 @@ public sealed class CliArgs
     /// <param name="valueOptions">options that take a value, without the leading dashes</param>
     /// <param name="flagOptions">switches without a value</param>
     /// <param name="aliases">other spellings of value options (alias to the name the command reads), README "Command-line flags"</param>
+    /// <param name="boolValues">value options that may also be given alone, meaning true (CommandFlags.BoolValues)</param>
     public CliArgs(string command, IEnumerable<string> args, IEnumerable<string> valueOptions, IEnumerable<string> flagOptions,
-        IReadOnlyDictionary<string, string>? aliases = null)
+        IReadOnlyDictionary<string, string>? aliases = null, IReadOnlySet<string>? boolValues = null)
     {
         Command = command;
         aliases ??= new Dictionary<string, string>();
@@ -34,7 +35,8 @@ public sealed class CliArgs
                 if (eq >= 0) { inline = name[(eq + 1)..]; name = name[..eq]; }
                 if (takesValue.Contains(name))
                 {
-                    var v = inline ?? (i + 1 < list.Count ? list[++i] : throw new MantisException($"mantis {command}: option --{name} needs a value"));
+                    bool alone = inline is null && (boolValues?.Contains(name) ?? false) && (i + 1 >= list.Count || !IsBoolWord(list[i + 1]));
+                    var v = alone ? "true" : inline ?? (i + 1 < list.Count ? list[++i] : throw new MantisException($"mantis {command}: option --{name} needs a value"));
                     name = aliases.GetValueOrDefault(name, name);
                     if (!_values.TryGetValue(name, out var l)) _values[name] = l = new List<string>();
                     l.Add(v);
@@ -49,6 +51,8 @@ public sealed class CliArgs
             else Positional.Add(a);
         }
     }
+
+    private static bool IsBoolWord(string s) => s.ToLowerInvariant() is "true" or "false" or "1" or "0" or "yes" or "no";
 
     public bool Has(string name) => _flags.Contains(name) || _values.ContainsKey(name);
     public bool Flag(string name) => _flags.Contains(name);

@@ -9,5 +9,11 @@ public sealed record CommandFlags(string[] Values, string[] Switches, IReadOnlyD
 {
     public CommandFlags(string[] values, string[] switches) : this(values, switches, new Dictionary<string, string>()) { }
 
-    public CliArgs Parse(string command, IEnumerable<string> args) => new(command, args, Values, Switches, Aliases);
+    /// <summary>
+    /// Value options that are yes/no settings (train's Hugging Face booleans): given alone (`--strict`) they mean true,
+    /// as a switch does in every other command; `--strict false` or `--strict=false` is also accepted.
+    /// </summary>
+    public IReadOnlySet<string> BoolValues { get; init; } = new HashSet<string>();
+
+    public CliArgs Parse(string command, IEnumerable<string> args) => new(command, args, Values, Switches, Aliases, BoolValues);
 }

@@ -6,7 +6,7 @@ namespace MantisNative.Cli;
 
 /// <summary>
 /// `mantis gpu-check [--target cuda|cpu|cpu-bf16] [--device N|cuda:N] [--fixtures DIR] [--output FILE.json (alias --json)] [--seed N] [--small]
-/// [--runs N] [--no-timings]`: every op against the CPU op (forward and backward, outputs poisoned), the fixture
+/// [--runs N] [--no-timings] [--only ops,optim,fixtures]`: every op against the CPU op (forward and backward, outputs poisoned), the fixture
 /// models, then timings; prints one table last and exits 1 on any failure. --target cpu runs the same logic with the
 /// CPU on both sides (cpu-bf16 imitates bf16 rounding), for machines without a GPU.
 /// </summary>
@@ -15,7 +15,7 @@ public static class GpuCheckCommand
     public const string Help = "check every op and the fixture models on the GPU against the CPU, with timings (--fixtures DIR --output FILE.json)";
 
     /// <summary>The JSON report is what the command writes, so --output (README "Command-line flags"); --json is its older spelling.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "target", "device", "fixtures", "output", "seed", "runs" }, new[] { "small", "no-timings" },
+    public static readonly CommandFlags Flags = new(new[] { "target", "device", "fixtures", "output", "seed", "runs", "only" }, new[] { "small", "no-timings" },
         new Dictionary<string, string> { ["json"] = "output" });
 
     public static int Run(string[] args)
@@ -33,6 +33,7 @@ public static class GpuCheckCommand
             Timings = !a.Flag("no-timings"),
             Runs = a.GetInt("runs", 20),
             FixturesDir = a.Get("fixtures"),
+            Sections = Sections(a.Get("only")),
         };
         using ICheckTarget target = kind switch
         {
@@ -49,5 +50,16 @@ public static class GpuCheckCommand
         }
         Console.Write(GpuCheckTable.Render(report));
         return report.Passed ? 0 : 1;
+    }
+
+    /// <summary>--only: a comma-separated subset of <see cref="GpuCheck.Sections"/> (all when absent).</summary>
+    private static IReadOnlySet<string> Sections(string? only)
+    {
+        if (only is null) return GpuCheck.Sections.ToHashSet();
+        var names = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        foreach (var n in names)
+            if (!GpuCheck.Sections.Contains(n))
+                throw new MantisException($"mantis gpu-check: --only '{n}' is not a section (known: {string.Join(", ", GpuCheck.Sections)})");
+        return names.Count > 0 ? names : throw new MantisException("mantis gpu-check: --only names no section");
     }
 }

@@ -6,8 +6,9 @@ using MantisNative.Interop;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis kernels check [--device N|cuda:N] [--group NAME]... [--output FILE.json (alias --json)]`: runs every kernel on the GPU against a
-/// double-precision CPU reference (outputs poisoned first) and prints one line per comparison; exit 1 on any
+/// `mantis kernels check [--device N|cuda:N] [--group NAME]... [--output FILE.json (alias --json)]`: runs every kernel on the GPU against the
+/// CPU engine on its op case's inputs (Diagnostics.OpCases; outputs poisoned first; tolerances from Diagnostics.Tolerances,
+/// docs/op-checks.md) and prints one line per comparison; exit 1 on any
 /// failure. For the GPU machine, where only the published binary runs.
 /// </summary>
 public static class KernelsCheckCommand

@@ -7,7 +7,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Cli;
 
 /// <summary>
-/// `mantis make-checkpoint --output DIR [--layers N] [--vision-layers N] [--config FILE] [--dtype bf16|f16|f32]
+/// `mantis make-checkpoint --output DIR [--layers N] [--vision-layers N] [--model-config FILE] [--dtype bf16|f16|f32]
 /// [--shards N] [--seed S] [--tokenizer FILE] [--force]`: a random-weight model folder with the exact layout of
 /// Mantis-8B-siglip-llama3 (or of the given config.json), so memory and speed claims can be re-measured by anyone.
 /// </summary>
@@ -15,23 +15,25 @@ public static class MakeCheckpointCommand
 {
     public const string Help = "write a random-weight checkpoint shaped like Mantis-8B-siglip-llama3: --output DIR [--layers N]";
 
-    public static readonly CommandFlags Flags = new(new[] { "output", "layers", "vision-layers", "config", "dtype", "shards", "seed", "tokenizer" }, new[] { "force", "help" });
+    /// <summary>The shapes come from a model config.json, so --model-config (train's --config is a training config); --config is its older spelling.</summary>
+    public static readonly CommandFlags Flags = new(new[] { "output", "layers", "vision-layers", "model-config", "dtype", "shards", "seed", "tokenizer" }, new[] { "force", "help" },
+        new Dictionary<string, string> { ["config"] = "model-config" });
 
     public static int Run(string[] argv)
     {
         var a = Flags.Parse("make-checkpoint", argv);
         if (a.Flag("help"))
         {
-            Console.WriteLine("usage: mantis make-checkpoint --output DIR [--layers 32] [--vision-layers 27] [--config config.json]");
+            Console.WriteLine("usage: mantis make-checkpoint --output DIR [--layers 32] [--vision-layers 27] [--model-config config.json]");
             Console.WriteLine("                              [--dtype bf16|f16|f32] [--shards 4] [--seed 0] [--tokenizer tokenizer.json] [--force]");
-            Console.WriteLine("  Default shapes: Mantis-8B-siglip-llama3 (8.48 B parameters, 17 GB in bf16). --config takes the shapes of another");
+            Console.WriteLine("  Default shapes: Mantis-8B-siglip-llama3 (8.48 B parameters, 17 GB in bf16). --model-config takes the shapes of another");
             Console.WriteLine("  config.json; --layers / --vision-layers then override its layer counts. Without --tokenizer a byte-level");
             Console.WriteLine("  tokenizer with the Llama-3 special tokens at their ids is written.");
             return 0;
         }
         if (a.Positional.Count > 0) throw new MantisException($"mantis make-checkpoint: unexpected argument '{a.Positional[0]}'");
         var output = a.Require("output");
-        var config = a.Get("config") is string cfgPath ? LlavaConfigFile.Load(cfgPath) : Mantis8BConfig.Create();
+        var config = a.Get("model-config") is string cfgPath ? LlavaConfigFile.Load(cfgPath) : Mantis8BConfig.Create();
         int layers = a.GetInt("layers", config.Text.NumHiddenLayers);
         int visionLayers = a.GetInt("vision-layers", config.Vision.NumHiddenLayers);
         if (layers < 0) throw new MantisException($"mantis make-checkpoint: --layers must be >= 0, got {layers}");

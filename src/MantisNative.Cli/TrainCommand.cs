@@ -41,7 +41,10 @@ public static class TrainCommand
     /// <summary>Every Hugging Face key in snake_case and kebab-case, the config file and resume folder; the short names as aliases.</summary>
     public static readonly CommandFlags Flags = new(
         TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Distinct().Concat(new[] { "config", "resume" }).ToArray(),
-        new[] { "no-eval", "plain" }, ShortNames);
+        new[] { "no-eval", "plain" }, ShortNames)
+    {
+        BoolValues = TrainingConfig.BoolKeys.SelectMany(k => new[] { k, k.Replace('_', '-') }).ToHashSet(),
+    };
 
     public static CliArgs Args(string[] argv) => Flags.Parse("train", argv);
 

@@ -18,7 +18,7 @@ internal sealed class CpuCheckTarget : ICheckTarget
 
     public string Description => _bf16 ? "cpu (bf16-rounded inputs and outputs)" : "cpu (fp32)";
     public Device Device => Device.Cpu;
-    public bool IsBf16 => _bf16;
+    public DType Activations => _bf16 ? DType.BF16 : DType.F32;
 
     public float[] EffectiveInputs(float[] values) => _bf16 ? RoundBf16(values) : values;
 

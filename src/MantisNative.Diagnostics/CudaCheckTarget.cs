@@ -18,7 +18,7 @@ internal sealed class CudaCheckTarget : ICheckTarget
 
     public string Description => $"{Device} {_be.Context.Device}";
     public Device Device { get; }
-    public bool IsBf16 => true;
+    public DType Activations => DType.BF16;
 
     public float[] EffectiveInputs(float[] values) => CpuCheckTarget.RoundBf16(values);
 

@@ -7,13 +7,11 @@ namespace MantisNative.Diagnostics;
 
 /// <summary>
 /// A whole tiny fixture model (made by transformers, fp32) on the target: forward logits and loss, the backward's
-/// gradients, and greedy generation against expected.safetensors. bf16 targets: logits and loss within 2e-2
-/// relative, gradients within 5e-2 (a bf16 backward through every layer), generated ids equal up to a bf16 tie (<see cref="GreedyIdsCheck"/>).
+/// gradients, and greedy generation against expected.safetensors, within <see cref="Tolerances.ModelLogits"/> and
+/// <see cref="Tolerances.ModelGrads"/>; generated ids equal up to a bf16 tie (<see cref="GreedyIdsCheck"/>).
 /// </summary>
 internal static class FixtureCheck
 {
-    public const double Bf16Logits = 2e-2, Bf16Grads = 5e-2, Fp32Logits = 1e-5, Fp32Grads = 1e-4;
-
     /// <summary>The fixture folders (tiny-siglip-llama, tiny-clip-llama, ...) under <paramref name="dir"/>: those holding expected.safetensors.</summary>
     public static IReadOnlyList<string> Find(string dir) =>
         Directory.Exists(dir)
@@ -41,7 +39,7 @@ internal static class FixtureCheck
     private static IReadOnlyList<CheckRow> RunOrThrow(ICheckTarget target, string folder, string name)
     {
         var rows = new List<CheckRow>();
-        double logitsTol = target.IsBf16 ? Bf16Logits : Fp32Logits, gradTol = target.IsBf16 ? Bf16Grads : Fp32Grads;
+        double logitsTol = Tolerances.ModelLogits.For(target.Activations), gradTol = Tolerances.ModelGrads.For(target.Activations);
         using var loaded = ModelFiles.Load(folder);
         using var expected = SafetensorsFile.Open(Path.Combine(folder, "expected.safetensors"));
         var model = loaded.Model;
@@ -78,7 +76,7 @@ internal static class FixtureCheck
         var want = expected.ReadInt32("generated_ids").Skip(prompt.Length).ToArray();
         var got = Generator.Generate(model, prompt, pixels, new GenerationOptions { MaxNewTokens = want.Length, StopIds = new[] { 2 } }).ToArray();
         var stepLogits = expected.Names.Contains("generation_step_logits") ? expected.ReadFloat32("generation_step_logits") : null;
-        var (passed, differ, note) = GreedyIdsCheck.Compare(got, want, stepLogits, target.IsBf16);
+        var (passed, differ, note) = GreedyIdsCheck.Compare(got, want, stepLogits, target.Activations == DType.BF16);
         rows.Add(new CheckRow("fixture", name, "generate", differ, differ, 0, passed, note));
         return rows;
     }

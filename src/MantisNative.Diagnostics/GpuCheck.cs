@@ -11,6 +11,9 @@ internal sealed record GpuCheckOptions
     public int GemmSize { get; init; } = 4096;
     public string? FixturesDir { get; init; }
 
+    /// <summary>The sections that run (<see cref="GpuCheck.Sections"/>); all by default.</summary>
+    public IReadOnlySet<string> Sections { get; init; } = GpuCheck.Sections.ToHashSet();
+
     /// <summary>Cases added to the standard list (tests plant a wrong op here).</summary>
     public IReadOnlyList<OpCase> ExtraCases { get; init; } = Array.Empty<OpCase>();
 }
@@ -23,24 +26,29 @@ internal sealed record GpuCheckOptions
 /// </summary>
 internal static class GpuCheck
 {
+    /// <summary>What `--only` may name: the op cases, the optimizer check, the fixture models.</summary>
+    public static readonly IReadOnlyList<string> Sections = new[] { "ops", "optim", "fixtures" };
+
     public static GpuCheckReport Run(ICheckTarget target, GpuCheckOptions options, TextWriter log)
     {
         var report = new GpuCheckReport { Target = target.Description, Seed = options.Seed };
         log.WriteLine($"gpu-check on {target.Description}, seed {options.Seed}");
         var runner = new OpCheckRunner(target, options.Seed);
-        var cases = OpCases.Create(new Random(options.Seed), options.LargeShapes).Concat(options.ExtraCases).ToList();
+        var cases = options.Sections.Contains("ops")
+            ? OpCases.Create(new Random(options.Seed), options.LargeShapes).Concat(options.ExtraCases).ToList()
+            : new List<OpCase>();
         foreach (var c in cases)
         {
             var rows = runner.Check(c);
             report.Checks.AddRange(rows);
             foreach (var r in rows) log.WriteLine(GpuCheckTable.Line(r));
         }
-        foreach (var r in OptimizerCheck.Run(target, new Random(options.Seed + 1)))
+        foreach (var r in options.Sections.Contains("optim") ? OptimizerCheck.Run(target, new Random(options.Seed + 1)) : Array.Empty<CheckRow>())
         {
             report.Checks.Add(r);
             log.WriteLine(GpuCheckTable.Line(r));
         }
-        if (options.FixturesDir is { } dir)
+        if (options.FixturesDir is { } dir && options.Sections.Contains("fixtures"))
             foreach (var folder in FixtureCheck.Find(dir))
             {
                 var rows = FixtureCheck.Run(target, folder);

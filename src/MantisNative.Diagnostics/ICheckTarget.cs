@@ -14,8 +14,8 @@ internal interface ICheckTarget : IDisposable
 
     Device Device { get; }
 
-    /// <summary>True when activations are bf16 (the 1e-2 tolerance class), false for fp32 (1e-5).</summary>
-    bool IsBf16 { get; }
+    /// <summary>The dtype activations live in on the target (F32, BF16, F16): it picks each <see cref="Tolerance"/>'s column.</summary>
+    DType Activations { get; }
 
     /// <summary>The values the target will really see (bf16-rounded on a GPU): the reference gets the same inputs.</summary>
     float[] EffectiveInputs(float[] values);

@@ -6,17 +6,21 @@ namespace MantisNative.Diagnostics;
 internal sealed record OpInput(int[] Shape, float Scale = 1f, bool Grad = true, float Offset = 0f);
 
 /// <summary>
-/// One op under check: inputs, and the op as a function of input tensors — the same <c>Ops</c> call runs on the
-/// reference (host F32) and on the target (its device), so the device dispatch itself is what is checked.
+/// One op under check, the single entry every checker reads (docs/op-checks.md): inputs, the op as a function of
+/// input tensors — the same <c>Ops</c> call runs on the reference (host F32, the CPU engine) and on the target (its
+/// device), so the device dispatch itself is what is checked — and the tolerance per dtype of its forward and
+/// backward. `mantis kernels check` launches the op's kernels directly on the case's inputs and compares them with
+/// the same CPU reference and tolerances.
 /// </summary>
 internal sealed record OpCase(string Name, OpInput[] Inputs, Func<Tensor[], Tensor> Run)
 {
-    /// <summary>The forward result is an fp32 value on the target too (a loss, a sum): the 1e-5 class.</summary>
-    public bool Fp32Output { get; init; }
+    /// <summary>The forward's bound per dtype (<see cref="Tolerances"/>); an fp32-path row is read back unrounded.</summary>
+    public Tolerance ForwardTolerance { get; init; } = Tolerances.Rounded;
 
-    /// <summary>Overrides the class tolerance (attention's fp32-atomic gradients, as in `kernels check`).</summary>
-    public double? ForwardTolerance { get; init; }
-    public double? BackwardTolerance { get; init; }
+    /// <summary>The bound of every input gradient.</summary>
+    public Tolerance BackwardTolerance { get; init; } = Tolerances.Rounded;
+
+    public bool Fp32Output => ForwardTolerance.Fp32Path;
 
     /// <summary>Runs the target side with another function (tests use it to plant a wrong op).</summary>
     public Func<Tensor[], Tensor>? TargetRun { get; init; }

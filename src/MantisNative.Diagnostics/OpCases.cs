@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using MantisNative.Backends;
 using MantisNative.Tensors;
 using AOps = MantisNative.Autograd.Ops;
@@ -17,89 +18,134 @@ internal static class OpCases
         static OpInput I(params int[] s) => new(s);
         var cases = new List<OpCase>
         {
-            new("linear+bias", new[] { I(T, H), I(F, H), I(F) }, x => AOps.Linear(x[0], x[1], x[2])) { Flops = 2L * T * H * F },
-            new("linear", new[] { I(T, H), I(F, H) }, x => AOps.Linear(x[0], x[1])) { Flops = 2L * T * H * F },
+            Linear(T, H, F, bias: true),
+            Linear(T, H, F, bias: false),
             new("matmul batched b^T", new[] { I(4, T, 64), I(4, T, 64) }, x => AOps.MatMul(x[0], x[1], transB: true)) { Flops = 2L * 4 * T * T * 64 },
             new("matmul shared b", new[] { I(2, T, H), I(H, 256) }, x => AOps.MatMul(x[0], x[1])) { Flops = 2L * 2 * T * H * 256 },
-            new("add", new[] { I(T, H), I(T, H) }, x => AOps.Add(x[0], x[1])),
-            new("add broadcast", new[] { I(T, H), I(H) }, x => AOps.Add(x[0], x[1])),
+            Add(T, H),
+            AddBroadcast(T, H),
             new("mul broadcast", new[] { I(T, H), I(H) }, x => AOps.Mul(x[0], x[1])),
             new("mul", new[] { I(T, H), I(T, H) }, x => AOps.Mul(x[0], x[1])),
-            new("scale", new[] { I(T, H) }, x => AOps.Scale(x[0], 0.37f)),
-            // offset values: a sum of zero-mean values cancels, and its relative error says nothing about the kernel
-            new("sum", new[] { new OpInput(new[] { T, H }, 1f, Offset: 2f) }, x => AOps.Sum(x[0])) { Fp32Output = true },
-            new("mean", new[] { new OpInput(new[] { T, H }, 1f, Offset: 2f) }, x => AOps.Mean(x[0])) { Fp32Output = true },
-            new("rmsnorm", new[] { new OpInput(new[] { T, H }, 2f), I(H) }, x => AOps.RmsNorm(x[0], x[1], 1e-5f)),
-            new("layernorm", new[] { new OpInput(new[] { T, H }, 3f), I(H), I(H) }, x => AOps.LayerNorm(x[0], x[1], x[2], 1e-6f)),
-            new("gelu erf", new[] { new OpInput(new[] { T, F }, 3f) }, x => AOps.Gelu(x[0], GeluKind.Erf)),
-            new("gelu tanh", new[] { new OpInput(new[] { T, F }, 3f) }, x => AOps.Gelu(x[0], GeluKind.Tanh)),
-            new("gelu quick", new[] { new OpInput(new[] { T, F }, 3f) }, x => AOps.Gelu(x[0], GeluKind.Quick)),
-            new("silu", new[] { new OpInput(new[] { T, F }, 3f) }, x => AOps.Silu(x[0])),
-            new("swiglu", new[] { new OpInput(new[] { T, F }, 3f), I(T, F) }, x => AOps.SwiGlu(x[0], x[1])),
-            new("softmax", new[] { new OpInput(new[] { T, 2 * H }, 4f) }, x => AOps.Softmax(x[0])),
-            Rope(T),
+            Scale(T, H, 0.37f),
+            Sum(T, H),
+            // offset values: a mean of zero-mean values cancels, and its relative error says nothing about the kernel
+            new("mean", new[] { new OpInput(new[] { T, H }, 1f, Offset: 2f) }, x => AOps.Mean(x[0])) { ForwardTolerance = Tolerances.Fp32Result },
+            RmsNorm(T, H),
+            LayerNorm(T, H),
+            Gelu(GeluKind.Erf, T, F),
+            Gelu(GeluKind.Tanh, T, F),
+            Gelu(GeluKind.Quick, T, F),
+            Silu(T, F),
+            SwiGlu(T, F),
+            Softmax(T, 2 * H),
+            Rope(Enumerable.Range(0, T).ToArray(), heads: 4, dim: 64, theta: 10000),
             Attention("attention causal gqa d64", 1, 8, 2, T, T, 64, causal: true, null),
-            Attention("attention bidir mask d16", 2, 4, 2, 20, 20, 16, causal: false,
-                Enumerable.Range(0, 40).Select(i => i % 20 < (i < 20 ? 20 : 13)).ToArray()),
+            Attention("attention bidir mask d16", 2, 4, 2, 20, 20, 16, causal: false, KeyLengthMask(20, 20, 13)),
             Attention("attention decode d128", 1, 8, 8, 1, S, 128, causal: true, null),
             // head dims of the sm_90a forward (flash_attention_sm90.cu, taken on compute capability 9.0) beyond d64
             Attention("attention bidir gqa d72", 2, 4, 2, 33, 33, 72, causal: false, null),
             Attention("attention causal mask d80", 1, 4, 4, 20, 37, 80, causal: true, Enumerable.Range(0, 37).Select(i => i % 5 != 2).ToArray()),
-            Embedding(rng, V, H, T),
+            Embedding(V, H, Enumerable.Range(0, T).Select(i => i % 5 == 0 ? 3 : rng.Next(V)).ToArray()),
             new("patch_embed", new[] { new OpInput(new[] { 2, 3, 32, 32 }, 1f, Grad: false), I(64, 3, 8, 8), I(64) },
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },
-            CrossEntropy(rng, T, V),
-            new("reshape", new[] { I(T, H) }, x => AOps.Reshape(x[0], H, T)),
-            new("permute", new[] { I(2, T, 4, 16) }, x => AOps.Permute(x[0], 0, 2, 1, 3)),
-            new("transpose", new[] { I(T, H) }, x => AOps.Transpose(x[0], 0, 1)),
-            new("slice", new[] { I(T, H) }, x => AOps.Slice(x[0], 1, 5, H / 2)),
-            new("concat", new[] { I(T, H), I(T / 2, H) }, x => AOps.Concat(new[] { x[0], x[1] }, 0)),
+            CrossEntropy(V, Enumerable.Range(0, T).Select(r => r % 7 == 3 ? AOps.IgnoreIndex : rng.Next(V)).ToArray()),
+            new("reshape", new[] { I(T, H) }, x => AOps.Reshape(x[0], H, T)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact },
+            Permute(new[] { 2, T, 4, 16 }, 0, 2, 1, 3),
+            new("transpose", new[] { I(T, H) }, x => AOps.Transpose(x[0], 0, 1)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact },
+            Slice(new[] { T, H }, 1, 5, H / 2),
+            new("concat", new[] { I(T, H), I(T / 2, H) }, x => AOps.Concat(new[] { x[0], x[1] }, 0)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact },
             IndexSelect(rng, T, H),
         };
         return cases;
     }
 
-    private static OpCase Rope(int T)
+    // One factory per op family that `mantis kernels check` also runs at its own shapes: the case (inputs, the CPU
+    // reference, the tolerances) is written once here and both checkers read it.
+
+    public static OpCase Linear(int rows, int inFeatures, int outFeatures, bool bias) => bias
+        ? new("linear+bias", new OpInput[] { new(new[] { rows, inFeatures }), new(new[] { outFeatures, inFeatures }), new(new[] { outFeatures }) },
+            x => AOps.Linear(x[0], x[1], x[2])) { Flops = 2L * rows * inFeatures * outFeatures }
+        : new("linear", new OpInput[] { new(new[] { rows, inFeatures }), new(new[] { outFeatures, inFeatures }) },
+            x => AOps.Linear(x[0], x[1])) { Flops = 2L * rows * inFeatures * outFeatures };
+
+    public static OpCase Add(int rows, int cols) =>
+        new("add", new OpInput[] { new(new[] { rows, cols }), new(new[] { rows, cols }) }, x => AOps.Add(x[0], x[1]));
+
+    public static OpCase AddBroadcast(int rows, int cols) =>
+        new("add broadcast", new OpInput[] { new(new[] { rows, cols }), new(new[] { cols }) }, x => AOps.Add(x[0], x[1]));
+
+    public static OpCase Scale(int rows, int cols, float s) =>
+        new("scale", new[] { new OpInput(new[] { rows, cols }) }, x => AOps.Scale(x[0], s));
+
+    /// <summary>Offset values: a sum of zero-mean values cancels, and its relative error says nothing about the kernel.</summary>
+    public static OpCase Sum(int rows, int cols) =>
+        new("sum", new[] { new OpInput(new[] { rows, cols }, 1f, Offset: 2f) }, x => AOps.Sum(x[0])) { ForwardTolerance = Tolerances.Fp32Result };
+
+    public static OpCase RmsNorm(int rows, int dim) =>
+        new("rmsnorm", new[] { new OpInput(new[] { rows, dim }, 2f), new OpInput(new[] { dim }) }, x => AOps.RmsNorm(x[0], x[1], RmsNormEps));
+
+    public const float RmsNormEps = 1e-5f, LayerNormEps = 1e-6f;
+
+    public static OpCase LayerNorm(int rows, int dim) =>
+        new("layernorm", new[] { new OpInput(new[] { rows, dim }, 3f, Offset: 0.5f), new OpInput(new[] { dim }), new OpInput(new[] { dim }) },
+            x => AOps.LayerNorm(x[0], x[1], x[2], LayerNormEps));
+
+    public static OpCase Gelu(GeluKind kind, int rows, int cols) =>
+        new($"gelu {kind.ToString().ToLowerInvariant()}", new[] { new OpInput(new[] { rows, cols }, 3f) }, x => AOps.Gelu(x[0], kind));
+
+    public static OpCase Silu(int rows, int cols) =>
+        new("silu", new[] { new OpInput(new[] { rows, cols }, 3f) }, x => AOps.Silu(x[0]));
+
+    public static OpCase SwiGlu(int rows, int cols) =>
+        new("swiglu", new[] { new OpInput(new[] { rows, cols }, 3f), new OpInput(new[] { rows, cols }) }, x => AOps.SwiGlu(x[0], x[1]));
+
+    /// <summary>Softmax over the last dimension; a <paramref name="scale"/> other than 1 is applied first (the kernel's fused scale).</summary>
+    public static OpCase Softmax(int rows, int cols, float scale = 1f) =>
+        new(scale == 1f ? "softmax" : $"softmax scale {scale}", new[] { new OpInput(new[] { rows, cols }, 4f) },
+            x => AOps.Softmax(scale == 1f ? x[0] : AOps.Scale(x[0], scale)));
+
+    /// <summary>x [1, tokens, heads, dim] rotated by the position of each token (the tables of <see cref="RopeTables"/>).</summary>
+    public static OpCase Rope(int[] positions, int heads, int dim, double theta)
     {
-        int heads = 4, dim = 64, half = dim / 2;
-        var cos = new float[T * half];
-        var sin = new float[T * half];
-        for (int p = 0; p < T; p++)
-            for (int k = 0; k < half; k++)
-            {
-                double theta = p * Math.Pow(10000.0, -2.0 * k / dim);
-                cos[p * half + k] = (float)Math.Cos(theta);
-                sin[p * half + k] = (float)Math.Sin(theta);
-            }
-        return new OpCase("rope", new[] { new OpInput(new[] { 1, T, heads, dim }) }, x => AOps.Rope(x[0], cos, sin));
+        var (cos, sin) = RopeTables.Tables(RopeTables.InverseFrequencies(dim, theta), positions);
+        return new OpCase("rope", new[] { new OpInput(new[] { 1, positions.Length, heads, dim }) }, x => AOps.Rope(x[0], cos, sin));
     }
 
-    private static OpCase Attention(string name, int b, int h, int hkv, int t, int s, int d, bool causal, bool[]? keyValid) =>
+    /// <summary>q [b, h, t, d], k and v [b, hkv, s, d]; keyValid [b * s] (false: a padded key) or null.</summary>
+    public static OpCase Attention(string name, int b, int h, int hkv, int t, int s, int d, bool causal, bool[]? keyValid) =>
         new(name, new[] { new OpInput(new[] { b, h, t, d }), new OpInput(new[] { b, hkv, s, d }), new OpInput(new[] { b, hkv, s, d }) },
             x => AOps.Attention(x[0], x[1], x[2], causal, keyValid))
         {
             Flops = 4L * b * h * t * s * d / (causal && t == s ? 2 : 1),
-            BackwardTolerance = 2e-2,
+            BackwardTolerance = Tolerances.AttentionGrad,
         };
 
-    private static OpCase Embedding(Random rng, int vocab, int dim, int tokens)
-    {
-        var ids = Enumerable.Range(0, tokens).Select(i => i % 5 == 0 ? 3 : rng.Next(vocab)).ToArray();
-        return new OpCase("embedding", new[] { new OpInput(new[] { vocab, dim }) }, x => AOps.Embedding(x[0], ids));
-    }
+    /// <summary>A [batch, keys] mask where batch row i keeps its first lengths[i] keys.</summary>
+    public static bool[] KeyLengthMask(int keys, params int[] lengths) =>
+        lengths.SelectMany(n => Enumerable.Range(0, keys).Select(j => j < n)).ToArray();
+
+    /// <summary>The table gathered (exact) and scattered back (fp32 adds of repeated ids).</summary>
+    public static OpCase Embedding(int vocab, int dim, int[] ids) =>
+        new("embedding", new[] { new OpInput(new[] { vocab, dim }) }, x => AOps.Embedding(x[0], ids))
+        {
+            ForwardTolerance = Tolerances.Exact,
+        };
+
+    public static OpCase CrossEntropy(int vocab, int[] targets) =>
+        new("cross_entropy", new[] { new OpInput(new[] { targets.Length, vocab }, 4f) }, x => AOps.CrossEntropy(x[0], targets))
+        {
+            ForwardTolerance = Tolerances.Fp32Result,
+        };
+
+    public static OpCase Permute(int[] shape, params int[] perm) =>
+        new("permute", new[] { new OpInput(shape) }, x => AOps.Permute(x[0], perm)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact };
+
+    public static OpCase Slice(int[] shape, int dim, int start, int length) =>
+        new("slice", new[] { new OpInput(shape) }, x => AOps.Slice(x[0], dim, start, length)) { ForwardTolerance = Tolerances.Exact, BackwardTolerance = Tolerances.Exact };
 
     private static OpCase IndexSelect(Random rng, int rows, int dim)
     {
         var idx = Enumerable.Range(0, rows + 7).Select(i => i % 4 == 0 ? 1 : rng.Next(rows)).ToArray();
-        return new OpCase("index_select", new[] { new OpInput(new[] { rows, dim }) }, x => AOps.IndexSelect(x[0], idx));
-    }
-
-    private static OpCase CrossEntropy(Random rng, int rows, int vocab)
-    {
-        var targets = Enumerable.Range(0, rows).Select(r => r % 7 == 3 ? AOps.IgnoreIndex : rng.Next(vocab)).ToArray();
-        return new OpCase("cross_entropy", new[] { new OpInput(new[] { rows, vocab }, 4f) }, x => AOps.CrossEntropy(x[0], targets))
-        {
-            Fp32Output = true,
-        };
+        return new OpCase("index_select", new[] { new OpInput(new[] { rows, dim }) }, x => AOps.IndexSelect(x[0], idx)) { ForwardTolerance = Tolerances.Exact };
     }
 }

@@ -7,13 +7,10 @@ namespace MantisNative.Diagnostics;
 /// <summary>
 /// Runs op cases on the CPU reference and on a target: fresh random inputs (rounded as the target sees them),
 /// target memory poisoned while the op runs, forward outputs and every input gradient compared (relative L2 and
-/// max error) against the class tolerance: bf16 1e-2, fp32 1e-5.
+/// max error) against the case's <see cref="Tolerance"/> for the target's activation dtype.
 /// </summary>
 internal sealed class OpCheckRunner
 {
-    public const double Bf16Tolerance = 1e-2;
-    public const double Fp32Tolerance = 1e-5;
-
     private readonly ICheckTarget _target;
     private readonly Random _rng;
 
@@ -22,11 +19,6 @@ internal sealed class OpCheckRunner
         _target = target;
         _rng = new Random(seed);
     }
-
-    /// <summary>Per-case overrides widen the bf16 class only; an fp32 target is held to 1e-5 everywhere.</summary>
-    private double? Override(double? tolerance) => _target.IsBf16 ? tolerance : null;
-
-    private double ClassTolerance(bool fp32Path) => fp32Path || !_target.IsBf16 ? Fp32Tolerance : Bf16Tolerance;
 
     /// <summary>Checks one case; an exception becomes a failed row naming it, so one broken op does not hide the rest.</summary>
     public IReadOnlyList<CheckRow> Check(OpCase c)
@@ -39,15 +31,7 @@ internal sealed class OpCheckRunner
         }
     }
 
-    private float[] Random(OpInput input)
-    {
-        long n = input.Shape.Aggregate(1L, (a, d) => a * d);
-        var v = new float[n];
-        for (long i = 0; i < n; i++) v[i] = input.Offset + input.Scale * (float)Normal();
-        return _target.EffectiveInputs(v);
-    }
-
-    private double Normal() => Math.Sqrt(-2 * Math.Log(1 - _rng.NextDouble())) * Math.Cos(2 * Math.PI * _rng.NextDouble());
+    private float[] Random(OpInput input) => _target.EffectiveInputs(OpReference.Draw(input, _rng));
 
     private IReadOnlyList<CheckRow> CheckOrThrow(OpCase c)
     {
@@ -55,35 +39,22 @@ internal sealed class OpCheckRunner
         var (refOut, refGrads, seed, outShape) = RunReference(c, values);
         var (gotOut, gotGrads) = RunTarget(c, values, seed, outShape);
 
-        var rows = new List<CheckRow> { Compare(c.Name, "fwd", gotOut, refOut, Override(c.ForwardTolerance) ?? ClassTolerance(c.Fp32Output)) };
+        var rows = new List<CheckRow> { Compare(c.Name, "fwd", gotOut, refOut, c.ForwardTolerance.For(_target.Activations)) };
         for (int i = 0; i < refGrads.Length; i++)
         {
             if (refGrads[i] is null) continue;
             var got = gotGrads[i];
             rows.Add(got is null
                 ? new CheckRow("op", c.Name, $"bwd d{i}", double.NaN, double.NaN, 0, false, "no gradient on the target")
-                : Compare(c.Name, $"bwd d{i}", got, refGrads[i]!, Override(c.BackwardTolerance) ?? ClassTolerance(false)));
+                : Compare(c.Name, $"bwd d{i}", got, refGrads[i]!, c.BackwardTolerance.For(_target.Activations)));
         }
         return rows;
     }
 
     private (float[] Out, float[]?[] Grads, float[]? Seed, Shape OutShape) RunReference(OpCase c, float[][] values)
     {
-        using var scope = new TensorScope();
-        var inputs = c.Inputs.Select((inp, i) => Leaf(Tensor.FromArray(values[i], inp.Shape), inp)).ToArray();
-        var y = c.Run(inputs);
-        var output = y.ToArray();
-        float[]? seed = null;
-        var grads = new float[]?[inputs.Length];
-        if (c.Backward && y.RequiresGrad)
-        {
-            seed = y.Numel == 1 ? new[] { 1f } : Random(new OpInput(y.Shape.ToArray()));
-            Tape.Backward(y, Tensor.FromArray(seed, y.Shape.ToArray()));
-            for (int i = 0; i < inputs.Length; i++) grads[i] = inputs[i].Grad?.ToArray();
-        }
-        Tape.Current.Clear();
-        foreach (var t in inputs) t.Dispose();
-        return (output, grads, seed, y.Shape);
+        var r = OpReference.Run(c, values, shape => Random(new OpInput(shape)));
+        return (r.Output, r.Grads, r.Seed, r.OutputShape);
     }
 
     private (float[] Out, float[]?[] Grads) RunTarget(OpCase c, float[][] values, float[]? seed, Shape outShape)
@@ -111,7 +82,7 @@ internal sealed class OpCheckRunner
         return (output, grads);
     }
 
-    private static Tensor Leaf(Tensor t, OpInput input)
+    internal static Tensor Leaf(Tensor t, OpInput input)
     {
         t.RequiresGrad = input.Grad;
         return t;

@@ -1,27 +1,32 @@
+using MantisNative.Backends;
+using MantisNative.Backends.Cpu;
 using MantisNative.Interop;
+using MantisNative.Tensors;
+using AOps = MantisNative.Autograd.Ops;
 
 using MantisNative.Backends.Cuda;
 
 namespace MantisNative.Diagnostics.Kernels;
 
-// Flash-style attention forward and backward against the naive softmax(QK^T)V and its gradients. Inputs are fresh random values, outputs poisoned first, references in double.
+// Flash-style attention forward and backward on the OpCases attention case, against the CPU engine's attention
+// (its forward, backward and log-sum-exp). The kernels keep [B, T, H, D]; the op's case is [B, H, T, D].
 internal sealed partial class KernelChecks
 {
     private void AttentionForwardAndBackward(int d, bool causal, int sq, int sk)
     {
-        int batch = 2, heads = 4, kvHeads = 2, group = heads / kvHeads;
+        int batch = 2, heads = 4, kvHeads = 2;
         float scale = 1f / MathF.Sqrt(d);
         var kvLens = new[] { sk, Math.Max(1, sk - 13) };
-        var q = RoundBf16(Rand(batch * sq * heads * d));
-        var k = RoundBf16(Rand(batch * sk * kvHeads * d));
-        var v = RoundBf16(Rand(batch * sk * kvHeads * d));
-        var dout = RoundBf16(Rand(batch * sq * heads * d));
-        using var qd = Bf16(q);
-        using var kd = Bf16(k);
-        using var vd = Bf16(v);
-        using var dod = Bf16(dout);
+        string tag = $"attention d{d} {(causal ? "causal" : "bidir")} {sq}x{sk}";
+        var c = OpCases.Attention(tag, batch, heads, kvHeads, sq, sk, d, causal, OpCases.KeyLengthMask(sk, kvLens));
+        var (x, r) = Reference(c);
+        using var qd = Bf16(Bthd(x[0], batch, heads, sq, d));
+        using var kd = Bf16(Bthd(x[1], batch, kvHeads, sk, d));
+        using var vd = Bf16(Bthd(x[2], batch, kvHeads, sk, d));
+        using var dod = Bf16(Bthd(r.Seed!, batch, heads, sq, d));
         using var lensd = I32(kvLens);
-        using var od = PoisonedBf16(q.Length);
+        long qn = x[0].Length, kn = x[1].Length;
+        using var od = PoisonedBf16(qn);
         using var lsed = PoisonedF32(batch * heads * sq);
         Launch("attention", AttentionLaunch.ForwardFunction(d), AttentionLaunch.ForwardGrid(batch, heads, sq), AttentionLaunch.Threads, 0,
             new KernelArgs().Ptr(qd).Ptr(kd).Ptr(vd).Ptr(od).Ptr(lsed).Int(heads).Int(kvHeads).Int(sq).Int(sk)
@@ -29,65 +34,40 @@ internal sealed partial class KernelChecks
         using var delta = PoisonedF32(batch * heads * sq);
         Launch("attention", "attention_backward_delta", AttentionLaunch.DeltaGrid(batch, heads, sq, _ctx.Device.MultiprocessorCount),
             AttentionLaunch.Threads, 0, new KernelArgs().Ptr(od).Ptr(dod).Ptr(delta).Int(batch).Int(heads).Int(sq).Int(d));
-        using var dq = ZeroF32(q.Length);
-        using var dk = ZeroF32(k.Length);
-        using var dv = ZeroF32(v.Length);
+        using var dq = ZeroF32(qn);
+        using var dk = ZeroF32(kn);
+        using var dv = ZeroF32(kn);
         Launch("attention", AttentionLaunch.BackwardFunction(d), AttentionLaunch.BackwardGrid(batch, heads, sk), AttentionLaunch.Threads,
             AttentionLaunch.BackwardSharedBytes(d),
             new KernelArgs().Ptr(qd).Ptr(kd).Ptr(vd).Ptr(dod).Ptr(lsed).Ptr(delta).Ptr(dq).Ptr(dk).Ptr(dv)
                 .Int(heads).Int(kvHeads).Int(sq).Int(sk).Float(scale).Int(causal ? 1 : 0).Ptr(lensd).Ptr(0UL));
 
-        var o = new double[q.Length];
-        var lse = new double[batch * heads * sq];
-        var gq = new double[q.Length];
-        var gk = new double[k.Length];
-        var gv = new double[v.Length];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-            {
-                int hk = h / group;
-                for (int i = 0; i < sq; i++)
-                {
-                    long qo = ((long)(b * sq + i) * heads + h) * d;
-                    var vis = Enumerable.Range(0, sk).Where(j => j < kvLens[b] && (!causal || j <= i + sk - sq)).ToArray();
-                    var s = vis.Select(j =>
-                    {
-                        long ko = ((long)(b * sk + j) * kvHeads + hk) * d;
-                        double dot = 0;
-                        for (int e = 0; e < d; e++) dot += (double)q[qo + e] * k[ko + e];
-                        return dot * scale;
-                    }).ToArray();
-                    int row = (b * heads + h) * sq + i;
-                    if (vis.Length == 0) { lse[row] = double.NegativeInfinity; continue; }
-                    double m = s.Max(), sum = s.Sum(x => Math.Exp(x - m));
-                    lse[row] = m + Math.Log(sum);
-                    var p = s.Select(x => Math.Exp(x - m) / sum).ToArray();
-                    var dp = new double[vis.Length];
-                    for (int t = 0; t < vis.Length; t++)
-                    {
-                        long ko = ((long)(b * sk + vis[t]) * kvHeads + hk) * d;
-                        for (int e = 0; e < d; e++) { o[qo + e] += p[t] * v[ko + e]; dp[t] += (double)dout[qo + e] * v[ko + e]; }
-                    }
-                    double dsum = 0;
-                    for (int t = 0; t < vis.Length; t++) dsum += p[t] * dp[t];
-                    for (int t = 0; t < vis.Length; t++)
-                    {
-                        long ko = ((long)(b * sk + vis[t]) * kvHeads + hk) * d;
-                        double ds = p[t] * (dp[t] - dsum);
-                        for (int e = 0; e < d; e++)
-                        {
-                            gq[qo + e] += scale * ds * k[ko + e];
-                            gk[ko + e] += scale * ds * q[qo + e];
-                            gv[ko + e] += p[t] * dout[qo + e];
-                        }
-                    }
-                }
-            }
-        string tag = $"attention d{d} {(causal ? "causal" : "bidir")} {sq}x{sk}";
-        Record($"{tag} o", ReadBf16(od, q.Length), o, 1e-2);
-        Record($"{tag} lse", ReadF32(lsed, lse.Length), lse, 1e-4);
-        Record($"{tag} dq", ReadF32(dq, q.Length), gq, 2e-2);
-        Record($"{tag} dk", ReadF32(dk, k.Length), gk, 2e-2);
-        Record($"{tag} dv", ReadF32(dv, v.Length), gv, 2e-2);
+        Record($"{tag} o", ReadBf16(od, (int)qn), Bthd(r.Output, batch, heads, sq, d), c.ForwardTolerance);
+        Record($"{tag} lse", ReadF32(lsed, batch * heads * sq), CpuLogSumExp(x, batch, heads, kvHeads, sq, sk, d, causal, scale, kvLens), Tolerances.Fp32Statistic);
+        Record($"{tag} dq", ReadF32(dq, (int)qn), Bthd(r.Grads[0]!, batch, heads, sq, d), c.BackwardTolerance);
+        Record($"{tag} dk", ReadF32(dk, (int)kn), Bthd(r.Grads[1]!, batch, kvHeads, sk, d), c.BackwardTolerance);
+        Record($"{tag} dv", ReadF32(dv, (int)kn), Bthd(r.Grads[2]!, batch, kvHeads, sk, d), c.BackwardTolerance);
+    }
+
+    /// <summary>The CPU attention primitive's log-sum-exp [B, H, T] (the op returns only the output).</summary>
+    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, int[] kvLens)
+    {
+        using var q = Tensor.FromArray(x[0], b, h, t, d);
+        using var k = Tensor.FromArray(x[1], b, hkv, s, d);
+        using var v = Tensor.FromArray(x[2], b, hkv, s, d);
+        using var mask = AOps.KeyMask(OpCases.KeyLengthMask(s, kvLens), b, s, Device.Cpu);
+        var (o, lse) = CpuOps.Instance.AttentionForward(q, k, v, mask, new AttentionGeometry(b, h, hkv, t, s, d, causal, scale));
+        using (o) using (lse) return lse.ToArray();
+    }
+
+    /// <summary>[B, H, T, D] values in the kernels' [B, T, H, D] order.</summary>
+    private static float[] Bthd(float[] bhtd, int b, int h, int t, int d)
+    {
+        var y = new float[bhtd.Length];
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++)
+                for (int ti = 0; ti < t; ti++)
+                    Array.Copy(bhtd, (((long)bi * h + hi) * t + ti) * d, y, (((long)bi * t + ti) * h + hi) * d, d);
+        return y;
     }
 }

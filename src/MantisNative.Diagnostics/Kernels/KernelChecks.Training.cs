@@ -1,20 +1,26 @@
+using MantisNative.Autograd;
+using MantisNative.Backends;
+using MantisNative.Backends.Cpu;
 using MantisNative.Interop;
+using MantisNative.Tensors;
+using AOps = MantisNative.Autograd.Ops;
 
 using MantisNative.Backends.Cuda;
 
 namespace MantisNative.Diagnostics.Kernels;
 
-// Loss, optimizer, gradient norm, cuBLASLt GEMM and event timing. Inputs are fresh random values, outputs poisoned first, references in double.
+// Loss, optimizer, gradient norm, cuBLASLt GEMM and event timing, against the CPU engine's ops and primitives; outputs poisoned first.
 internal sealed partial class KernelChecks
 {
     private void CrossEntropyOverTwoVocabularyChunks()
     {
         int rows = 9, vocab = 1000, chunk = 600;
-        var logits = RoundBf16(Rand(rows * vocab, 5f));
-        var targets = Enumerable.Range(0, rows).Select(r => r == 3 ? -100 : _rng.Next(vocab)).ToArray();
+        var targets = Enumerable.Range(0, rows).Select(r => r == 3 ? AOps.IgnoreIndex : _rng.Next(vocab)).ToArray();
         targets[0] = 599; targets[1] = 600;   // both sides of the chunk boundary
-        int valid = targets.Count(t => t != -100);
-        using var ld = Bf16(logits);
+        int valid = targets.Count(t => t != AOps.IgnoreIndex);
+        var c = OpCases.CrossEntropy(vocab, targets);
+        var (x, r) = Reference(c);
+        using var ld = Bf16(x[0]);
         using var td = I32(targets);
         using var runMax = _ctx.Allocate(rows * 4);
         using var runSum = ZeroF32(rows);
@@ -39,34 +45,35 @@ internal sealed partial class KernelChecks
                 .Int(rows).Int(cols).Int(c0).Ptr(td).Ptr(lse).Int(vocab).Float(1f / valid));
         }
 
-        var wantLoss = new double[rows];
-        var wantGrad = new double[rows * vocab];
-        for (int r = 0; r < rows; r++)
-        {
-            if (targets[r] == -100) continue;
-            double m = double.NegativeInfinity;
-            for (int j = 0; j < vocab; j++) m = Math.Max(m, logits[r * vocab + j]);
-            double s = 0;
-            for (int j = 0; j < vocab; j++) s += Math.Exp(logits[r * vocab + j] - m);
-            double l = m + Math.Log(s);
-            wantLoss[r] = l - logits[r * vocab + targets[r]];
-            for (int j = 0; j < vocab; j++)
-                wantGrad[r * vocab + j] = (Math.Exp(logits[r * vocab + j] - l) - (j == targets[r] ? 1 : 0)) / valid;
-        }
-        Record("cross_entropy loss", ReadF32(loss, rows), wantLoss, 1e-5);
-        Record("cross_entropy grad", ReadBf16(grad, rows * vocab), wantGrad, 1e-2);
+        // per-row statistics against the CPU primitive's (counted rows only), the mean loss against the op's
+        var gotLse = ReadF32(lse, rows);
+        var gotLoss = ReadF32(loss, rows);
+        var cpuLse = CpuCrossEntropyLse(x[0], targets, vocab);
+        var counted = Enumerable.Range(0, rows).Where(i => targets[i] != AOps.IgnoreIndex).ToArray();
+        Record("cross_entropy lse", counted.Select(i => gotLse[i]).ToArray(), counted.Select(i => cpuLse[i]).ToArray(), Tolerances.Fp32Statistic);
+        Record("cross_entropy loss", new[] { (float)(counted.Sum(i => (double)gotLoss[i]) / valid) }, r.Output, c.ForwardTolerance);
+        Record("cross_entropy grad", ReadBf16(grad, rows * vocab), r.Grads[0]!, c.BackwardTolerance);
     }
 
+    private static float[] CpuCrossEntropyLse(float[] logits, int[] targets, int vocab)
+    {
+        using var l = Tensor.FromArray(logits, targets.Length, vocab);
+        using var t = LossTargets.Create(targets, vocab, Device.Cpu);
+        var (loss, lse) = CpuOps.Instance.CrossEntropyForward(l, t.Ids, AOps.IgnoreIndex, t.Counted);
+        using (loss) using (lse) return lse.ToArray();
+    }
+
+    /// <summary>One step of the multi-tensor kernel against the CPU AdamW primitive (the one optimizer definition) on the same values.</summary>
     private void AdamWMultiTensorStep()
     {
         int[] sizes = { 1000, 37 };
-        float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.1f;
-        int step = 3;
-        float bc1 = 1 - MathF.Pow(b1, step), bc2 = 1 - MathF.Pow(b2, step);
+        var step = new AdamWStep(Lr: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.1, Step: 3);
+        float bc1 = (float)(1 - Math.Pow(step.Beta1, step.Step)), bc2 = (float)(1 - Math.Pow(step.Beta2, step.Step));
         var p = sizes.Select(n => Rand(n)).ToArray();
         var g = sizes.Select(n => RoundBf16(Rand(n))).ToArray();
         var m = sizes.Select(n => Rand(n, 0.1f)).ToArray();
         var v = sizes.Select(n => Rand(n, 0.1f).Select(Math.Abs).ToArray()).ToArray();
+        var want = CpuAdamW(p, g, m, v, step);
         var pd = p.Select(F32).ToArray();
         var gd = g.Select(Bf16).ToArray();
         var md = m.Select(F32).ToArray();
@@ -80,21 +87,27 @@ internal sealed partial class KernelChecks
         using var vArr = DeviceBuffer.FromHost<ulong>(_ctx, vd.Select(b => b.Pointer).ToArray());
         Launch("adamw", "adamw_multi_tensor_bf16_grad", new Dim3(4, (uint)sizes.Length), 256, 0, new KernelArgs()
             .Ptr(sizesD).Ptr(pArr).Ptr(pbArr).Ptr(gArr).Ptr(mArr).Ptr(vArr)
-            .Float(lr).Float(b1).Float(b2).Float(eps).Float(wd).Float(bc1).Float(bc2).Float(1f));
+            .Float((float)step.Lr).Float((float)step.Beta1).Float((float)step.Beta2).Float((float)step.Eps).Float((float)step.WeightDecay)
+            .Float(bc1).Float(bc2).Float(1f));
         for (int t = 0; t < sizes.Length; t++)
         {
-            var want = new double[sizes[t]];
-            for (int i = 0; i < sizes[t]; i++)
-            {
-                double pi = p[t][i] * (1 - (double)lr * wd);
-                double mi = b1 * (double)m[t][i] + (1 - b1) * (double)g[t][i];
-                double vi = b2 * (double)v[t][i] + (1 - b2) * (double)g[t][i] * g[t][i];
-                want[i] = pi - lr * (mi / bc1) / (Math.Sqrt(vi / bc2) + eps);
-            }
-            Record($"adamw tensor {t}", ReadF32(pd[t], sizes[t]), want, 1e-6);
-            Record($"adamw tensor {t} bf16 copy", ReadBf16(pb[t], sizes[t]), want, 1e-2);
+            Record($"adamw tensor {t}", ReadF32(pd[t], sizes[t]), want[t], Tolerances.Fp32Master);
+            Record($"adamw tensor {t} bf16 copy", ReadBf16(pb[t], sizes[t]), want[t], Tolerances.Rounded);
         }
         foreach (var b in pd.Concat(gd).Concat(md).Concat(vd).Concat(pb)) b.Dispose();
+    }
+
+    private static float[][] CpuAdamW(float[][] p, float[][] g, float[][] m, float[][] v, AdamWStep step)
+    {
+        var tensors = new List<Tensor>();
+        Tensor T(float[] a) { var t = Tensor.FromArray((float[])a.Clone(), a.Length); tensors.Add(t); return t; }
+        try
+        {
+            var slots = p.Select((_, i) => new AdamWSlot(T(p[i]), T(m[i]), T(v[i]), T(g[i]), null)).ToList();
+            CpuOps.Instance.AdamW(slots, step);
+            return slots.Select(s => s.Master.ToArray()).ToArray();
+        }
+        finally { foreach (var t in tensors) t.Dispose(); }
     }
 
     private void GradNormIsDeterministicAndRight()
@@ -113,9 +126,9 @@ internal sealed partial class KernelChecks
         using var norm = PoisonedF32(1);
         Launch("grad_norm", "grad_norm_finalize", 1, 256, 0,
             new KernelArgs().Ptr(partials).Int(sizes.Length).Int(blocksPerTensor).Ptr(per).Ptr(total).Ptr(norm));
-        var wantPer = g.Select(t => t.Sum(x => (double)x * x)).ToArray();
-        Record("grad_norm per tensor", ReadF32(per, sizes.Length), wantPer, 1e-5);
-        Record("grad_norm", ReadF32(norm, 1), new[] { Math.Sqrt(wantPer.Sum()) }, 1e-5);
+        var cpu = g.Select(t => { using var x = Tensor.FromArray(t, t.Length); return CpuOps.SumOfSquares(new[] { x }); }).ToArray();
+        Record("grad_norm per tensor", ReadF32(per, sizes.Length), cpu, Tolerances.Fp32Result);
+        Record("grad_norm", ReadF32(norm, 1), new[] { Math.Sqrt(cpu.Sum(x => (double)x)) }, Tolerances.Fp32Result);
         foreach (var b in gd) b.Dispose();
     }
 
@@ -123,23 +136,15 @@ internal sealed partial class KernelChecks
     {
         if (!CublasLt.IsAvailable) { Skip("cublasLt linear", $"no cuBLASLt: {CublasLt.UnavailableReason}"); return; }
         int m = 33, n = 70, k = 64;
-        var x = RoundBf16(Rand(m * k));
-        var w = RoundBf16(Rand(n * k));
-        using var xd = Bf16(x);
-        using var wd = Bf16(w);
+        var c = OpCases.Linear(m, k, n, bias: false);
+        var (x, r) = Reference(c);
+        using var xd = Bf16(x[0]);
+        using var wd = Bf16(x[1]);
         using var yd = PoisonedBf16(m * n);
         using var gemm = new CublasLtGemm(_ctx);
         gemm.Run(new GemmShape(m, n, k, TransB: true), xd.Pointer, wd.Pointer, yd.Pointer);   // y = x W^T
         _ctx.Synchronize();
-        var want = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (int t = 0; t < k; t++) s += (double)x[i * k + t] * w[j * k + t];
-                want[i * n + j] = s;
-            }
-        Record("cublasLt linear", ReadBf16(yd, m * n), want, 1e-2);
+        Record("cublasLt linear", ReadBf16(yd, m * n), r.Output, c.ForwardTolerance);
         gemm.Run(new GemmShape(m, n, k, TransB: true), xd.Pointer, wd.Pointer, yd.Pointer);
         Require("cublasLt plan cached per shape", gemm.PlanCount == 1, $"{gemm.PlanCount} plans for one shape");
     }

@@ -17,9 +17,11 @@ internal sealed record KernelCheckResult(string Name, double RelativeL2, double 
 
 /// <summary>
 /// Kernel-level checks on the GPU, runnable from the published `mantis` (`mantis kernels check`: the GPU machine
-/// has no .NET SDK) and from NUnit where a GPU is present. Every kernel family runs on fresh random inputs with
-/// its outputs poisoned (NaN) first, and is compared with a double-precision CPU reference (bf16 outputs within
-/// 1e-2 relative L2, fp32 paths within 1e-5 to 1e-4).
+/// has no .NET SDK) and from NUnit where a GPU is present. Every kernel runs with its outputs poisoned (NaN) first,
+/// on exact-size allocations (so the emulator sees a write past the end), with the launch geometry the backend uses.
+/// A kernel that implements an op takes its inputs, its reference (the CPU engine's fp32 forward and backward) and
+/// its tolerances from the op's case in <see cref="OpCases"/>, the table gpu-check and the CPU gradient checks read;
+/// kernel-only results (casts, fp32 intermediates, layout internals) use rows of <see cref="Tolerances"/>.
 /// </summary>
 internal sealed partial class KernelChecks
 {
@@ -93,6 +95,21 @@ internal sealed partial class KernelChecks
     public IReadOnlyList<KernelCheckResult> RunAll() => Groups.SelectMany(Run).ToList();
 
     // ---- helpers -------------------------------------------------------------------------------------------
+
+    /// <summary>The kernels keep activations in bf16: the column of every tolerance they are held to.</summary>
+    private const DType Activations = DType.BF16;
+
+    /// <summary>Fresh inputs for an op case (bf16-rounded, as the kernels see them) and its CPU reference.</summary>
+    private (float[][] X, OpReference Ref) Reference(OpCase c)
+    {
+        var x = c.Inputs.Select(i => RoundBf16(OpReference.Draw(i, _rng))).ToArray();
+        return (x, OpReference.Run(c, x, shape => RoundBf16(OpReference.Draw(new OpInput(shape), _rng))));
+    }
+
+    private void Record(string what, float[] got, float[] want, Tolerance tol) =>
+        Record(what, got, Array.ConvertAll(want, v => (double)v), tol.For(Activations));
+
+    private void Record(string what, float[] got, double[] want, Tolerance tol) => Record(what, got, want, tol.For(Activations));
 
     private void Record(string what, float[] got, double[] want, double tol)
     {
@@ -188,12 +205,4 @@ internal sealed partial class KernelChecks
     }
 
     private uint Blocks(long n) => LaunchGeometry.GridStrideBlocks(n, 256, _ctx.Device.MultiprocessorCount);
-
-    /// <summary>erf to ~1e-7 (Abramowitz and Stegun 7.1.26); .NET has no Math.Erf.</summary>
-    private static double Erf(double x)
-    {
-        double t = 1 / (1 + 0.3275911 * Math.Abs(x));
-        double y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.Exp(-x * x);
-        return x >= 0 ? y : -y;
-    }
 }

@@ -71,4 +71,14 @@ public static partial class Ops
         var be = device.IsCpu ? CpuOps.Instance : DevicePrimitives(device);
         be.AdamW(slots, step);
     }
+
+    /// <summary>
+    /// The squared global L2 norm of <paramref name="grads"/> (all on one device) as an F32 [1] tensor on that device,
+    /// deterministic (see <see cref="IOptimizerPrimitives.GradSquaredNorm"/>): what global-norm clipping reads.
+    /// </summary>
+    public static Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads)
+    {
+        if (grads.Count == 0) return Tensor.FromArray(new[] { 0f }, 1);
+        return On("GradSquaredNorm", grads).GradSquaredNorm(grads);
+    }
 }

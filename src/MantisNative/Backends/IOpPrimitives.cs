@@ -174,4 +174,11 @@ public readonly record struct AdamWSlot(Tensor Master, Tensor M, Tensor V, Tenso
 public interface IOptimizerPrimitives
 {
     void AdamW(IReadOnlyList<AdamWSlot> slots, AdamWStep step);
+
+    /// <summary>
+    /// The sum of squares of every element of <paramref name="grads"/> together (F32 or BF16, all on this device), as an
+    /// F32 [1] tensor on the device: the square of the global gradient norm clipping needs. Deterministic: the same
+    /// tensors give the same bits on every call (fixed-order partial sums, no float atomics).
+    /// </summary>
+    Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads);
 }

@@ -1,3 +1,5 @@
+using MantisNative.Autograd;
+using MantisNative.Backends.Cpu;
 using MantisNative.Tensors;
 
 namespace MantisNative.Training;
@@ -5,21 +7,14 @@ namespace MantisNative.Training;
 /// <summary>Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (coefficient max / (norm + 1e-6), at most 1).</summary>
 public static class GradientClipping
 {
-    /// <summary>The L2 norm of all gradients together (accumulated in double).</summary>
+    /// <summary>The L2 norm of all gradients together: on the host in double (the CPU primitive's own sum), on a
+    /// device its <see cref="Ops.GradSquaredNorm"/>.</summary>
     public static double GlobalNorm(IEnumerable<Tensor> parameters)
     {
-        double sum = 0;
-        foreach (var p in parameters)
-        {
-            if (p.Grad is null) continue;
-            var g = p.Grad.Span;
-            for (int i = 0; i < g.Length; i += 8192)
-            {
-                var chunk = g.Slice(i, Math.Min(8192, g.Length - i));
-                sum += TensorPrimitives.SumOfSquares(chunk);
-            }
-        }
-        return Math.Sqrt(sum);
+        var grads = parameters.Where(p => p.Grad is not null).Select(p => p.Grad!).ToList();
+        if (grads.All(g => !g.IsOnDevice)) return Math.Sqrt(CpuOps.SumOfSquares(grads));
+        using var sumsq = Ops.GradSquaredNorm(grads);
+        return Math.Sqrt(sumsq.ToArray()[0]);
     }
 
     /// <summary>Scales gradients so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>

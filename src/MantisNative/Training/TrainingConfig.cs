@@ -92,6 +92,9 @@ public sealed record TrainingConfig
 
     public static IEnumerable<string> Keys => Setters.Keys;
 
+    /// <summary>The keys that are yes/no settings (the CLI also takes them as switches: `--strict` alone means true).</summary>
+    public static IReadOnlyList<string> BoolKeys { get; } = new[] { "gradient_checkpointing", "strict", "allow_unused_weights", "allow_external_image_paths" };
+
     /// <summary>Sets one field by its snake_case (or kebab-case) name; <paramref name="where"/> names the source in errors.</summary>
     public TrainingConfig With(string key, string value, string where)
     {

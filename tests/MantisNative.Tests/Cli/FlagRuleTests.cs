@@ -100,6 +100,35 @@ public class FlagRuleTests
     }
 
     [Test]
+    public void AYesNoFlagIsASwitchInEveryCommand()
+    {
+        // --allow-unused-weights was a switch in forward/eval/chat but needed a value in train
+        var switches = CliApp.FlagTables.SelectMany(t => t.Flags.Switches).ToHashSet();
+        foreach (var (command, f) in CliApp.FlagTables)
+            // --resume is one idea with an argument where there is something to name: train resumes from a checkpoint
+            // folder (a value), eval resumes its own partial output (a switch)
+            foreach (var name in f.Values.Where(n => switches.Contains(n) && n != "resume"))
+                Assert.That(f.BoolValues, Does.Contain(name), $"mantis {command} --{name} needs a value, but it is a switch elsewhere");
+        var a = TrainCommand.Args(new[] { "--allow-unused-weights", "--strict", "false", "--gradient_checkpointing=true", "--allow_external_image_paths" });
+        var cfg = TrainCommand.ConfigFrom(a);
+        Assert.That(cfg.AllowUnusedWeights, Is.True, "alone: true, as the switch of the other commands");
+        Assert.That(cfg.Strict, Is.False);
+        Assert.That(cfg.GradientCheckpointing, Is.True);
+        Assert.That(cfg.AllowExternalImagePaths, Is.True);
+        foreach (var key in MantisNative.Training.TrainingConfig.Keys)
+        {
+            // a yes/no key takes "true" and refuses "maybe"; paths take both, numbers and choices refuse "true"
+            static bool Accepts(string key, string v)
+            {
+                try { new MantisNative.Training.TrainingConfig().With(key, v, "test"); return true; }
+                catch (MantisException) { return false; }
+            }
+            bool takesBool = Accepts(key, "true") && !Accepts(key, "maybe");
+            Assert.That(MantisNative.Training.TrainingConfig.BoolKeys.Contains(key), Is.EqualTo(takesBool), $"train --{key}: BoolKeys must list exactly the yes/no keys");
+        }
+    }
+
+    [Test]
     public void NoCountFlagBorrowsTrainsPartsName()
     {
         // make-data --train N once shared a name with train --train PARTS

@@ -44,7 +44,7 @@ public class PreprocessCommandTests
         try
         {
             var image = TinyModelFolder.Shared.TwoImages[0];
-            var (code, _, err) = Run("preprocess", "--config", config, "--output", output, image);
+            var (code, _, err) = Run("preprocess", "--processor-config", config, "--output", output, image);
             Assert.That(code, Is.EqualTo(0), err);
             using var file = SafetensorsFile.Open(output);
             Assert.That(file.GetInfo(Path.GetFileName(image)).Shape, Is.EqualTo(new long[] { 3, 20, 24 }));

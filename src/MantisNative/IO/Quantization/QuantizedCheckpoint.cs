@@ -53,7 +53,7 @@ public sealed unsafe class QuantizedCheckpoint : IDisposable
         Config.Tensors.TryGetValue(CheckpointNames.ToLegacy(name), out var e) ? e : throw new MantisException($"{Folder}: tensor '{name}' is not quantized");
 
     /// <summary>A view of the quantized weight (valid until this checkpoint is disposed).</summary>
-    public QuantizedMatrix Matrix(string name)
+    internal QuantizedMatrix Matrix(string name)
     {
         var e = Entry(name);
         return new QuantizedMatrix(Config.Method, e.Rows, e.Cols, e.BlockSize,

@@ -166,7 +166,7 @@ public class RandomCheckpointTests
         {
             TinyMantisShapes(layers: 5).Save(Path.Combine(cfgDir, "config.json"));
             string outDir = Path.Combine(dir, "ckpt");
-            var r = CliRun.Run("make-checkpoint", "--output", outDir, "--config", Path.Combine(cfgDir, "config.json"), "--layers", "3", "--shards", "2");
+            var r = CliRun.Run("make-checkpoint", "--output", outDir, "--model-config", Path.Combine(cfgDir, "config.json"), "--layers", "3", "--shards", "2");
             Assert.That(r.Code, Is.EqualTo(0), r.Err);
             Assert.That(r.Out, Does.Contain("in 2 shard(s)"));
             var written = LlavaConfigFile.Load(outDir);

@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// inner step of <see cref="QuantizedPacking"/>. AVX-512 and AVX2 paths, with <see cref="DequantizeScalar"/> as
 /// the reference (all paths give bit-identical results: each element is one float product scale * value).
 /// </summary>
-public static unsafe class QuantizedDequantize
+internal static unsafe class QuantizedDequantize
 {
     public static void Row(in QuantizedMatrix m, int row, int col0, int count, Span<float> dst) =>
         Row(m, row, col0, count, dst, QuantizedDecode.Avx512Ok ? SimdPath.Avx512 : QuantizedDecode.Avx2Ok ? SimdPath.Avx2 : SimdPath.Scalar);

@@ -10,7 +10,7 @@ public enum QuantizedFormat
 }
 
 /// <summary>QLoRA's NF4 code table: quantiles of N(0, 1) scaled to [-1, 1], with an exact 0 (Dettmers et al. 2023).</summary>
-public static class Nf4Codebook
+internal static class Nf4Codebook
 {
     public static readonly float[] Values =
     [

@@ -8,7 +8,7 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// product: codes are decoded in registers, never written out, so each weight byte is read once. Per block the
 /// unscaled products are accumulated, then multiplied by the block's scale. Rows are split over the CPU workers.
 /// </summary>
-public static unsafe class QuantizedGemv
+internal static unsafe class QuantizedGemv
 {
     public static void Multiply(in QuantizedMatrix m, ReadOnlySpan<float> x, Span<float> y) =>
         Multiply(m, x, y, QuantizedDecode.Avx512Ok ? SimdPath.Avx512 : QuantizedDecode.Avx2Ok ? SimdPath.Avx2 : SimdPath.Scalar, parallel: true);

@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// <see cref="BlockSize"/> elements (the last may be shorter) with one float scale each, at
 /// <c>Scales[r * BlocksPerRow + b]</c>. Element value: int8 <c>scale * code</c>; NF4 <c>scale * Nf4Codebook[code]</c>.
 /// </summary>
-public readonly unsafe struct QuantizedMatrix
+internal readonly unsafe struct QuantizedMatrix
 {
     public QuantizedMatrix(QuantizedFormat format, int rows, int cols, int blockSize, byte* codes, float* scales)
     {

@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// micro-kernel streams (k-major, <paramref name="nr"/> floats per k step, short panels zero-padded), so a
 /// quantized weight feeds the existing GEMM with dequantization fused into packing and no fp32 copy of W.
 /// </summary>
-public static unsafe class QuantizedPacking
+internal static unsafe class QuantizedPacking
 {
     /// <summary>
     /// Writes the panel of output channels [j0, j0 + nr) (fewer at the edge: zero-padded) over inputs [p0, p0 + kc)

@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu.Quantized;
 /// |error| ≤ scale / 2. NF4: scale = absmax, code = nearest table value of w / absmax. An all-zero block gets scale
 /// 0 and code 0 (int8) / 7 (NF4, the exact zero), so it decodes to zeros. Non-finite weights are refused.
 /// </summary>
-public static class WeightQuantizer
+internal static class WeightQuantizer
 {
     /// <summary>Only the scales of a row (what <see cref="QuantizeRow"/> writes to <paramref name="scales"/>), without encoding.</summary>
     public static void RowScales(QuantizedFormat format, int blockSize, ReadOnlySpan<float> row, Span<float> scales)
