@@ -4,8 +4,7 @@ namespace MantisNative.Diagnostics.Kernels;
 
 // The sm_90a forward (kernels/flash_attention_sm90.cu: TMA, mbarriers, wgmma, warp-specialised) against the CPU
 // attention op (the op case's reference and tolerances): every head dim, causal and bidirectional, grouped-query
-// heads, per-sequence lengths, a key mask, a causal case with more queries than keys (rows that see nothing), lengths
-// that are not tile multiples. Runs where the device
+// heads, per-sequence lengths, a key mask, a causal row that sees no key, lengths that are not tile multiples. Runs where the device
 // reports compute capability 9.0 (an H100, or the emulated device); elsewhere the group says it was skipped.
 internal sealed partial class KernelChecks
 {
@@ -21,7 +20,8 @@ internal sealed partial class KernelChecks
         AttentionSm90Forward(80, causal: false, sq: 5, sk: 37, masked: false);
         AttentionSm90Forward(96, causal: true, sq: 50, sk: 70, masked: false);
         AttentionSm90Forward(128, causal: true, sq: 130, sk: 130, masked: true);
-        AttentionSm90Forward(64, causal: true, sq: 40, sk: 20, masked: false);
+        // batch 1's key 0 is masked (flat index 38 % 7 == 3): its causal row 0 sees no key (o = 0, lse = -inf)
+        AttentionSm90Forward(64, causal: true, sq: 38, sk: 38, masked: true);
     }
 
     private void AttentionSm90Forward(int d, bool causal, int sq, int sk, bool masked)
