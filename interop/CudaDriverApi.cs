@@ -40,6 +40,9 @@ public static unsafe partial class CudaDriverApi
     [LibraryImport(Lib)] public static partial CuResult cuDeviceGetDefaultMemPool(out nint pool, int device);
     [LibraryImport(Lib)] public static partial CuResult cuMemPoolSetAttribute(nint pool, CuMemPoolAttribute attribute, void* value);
     [LibraryImport(Lib)] public static partial CuResult cuMemPoolTrimTo(nint pool, nuint minBytesToKeep);
+    // page-locked host memory: the source of copies that run while the host goes on (flags 0: portable to this context)
+    [LibraryImport(Lib, EntryPoint = "cuMemHostAlloc")] public static partial CuResult cuMemHostAlloc(out nint pointer, nuint bytes, uint flags);
+    [LibraryImport(Lib)] public static partial CuResult cuMemFreeHost(nint pointer);
 
     // copies and fills (async on a stream)
     [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static partial CuResult cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);

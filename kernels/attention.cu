@@ -9,7 +9,7 @@
 //   causal: query i sees keys j <= i + (seq_k - seq_q)  (bottom-right aligned, so a decode step with a KV cache works);
 //   kv_lens: int32 [batch], keys j >= kv_lens[b] are padding;   key_mask: uint8 [batch, seq_k], 0 = padding.
 // A row that sees no key gets o = 0 and lse = -inf, and no gradient.
-// Head dims 8, 16, 32, 64, 72, 80 and 128 are template instances with their own entry points (attention_forward_d64, ...).
+// Head dims 8, 16, 24 (the tiny default's vision tower), 32, 64, 72, 80 and 128 are template instances with their own entry points (attention_forward_d64, ...).
 //
 // Forward geometry: grid (ceil(seq_q / 16), batch * heads), block 128 threads; static shared memory.
 // Backward: 1. attention_backward_delta: delta = rowsum(o * do), one warp per row, any grid;
@@ -257,6 +257,7 @@ static __device__ __forceinline__ void attention_backward_impl(
 // 8, 16 and 32: the head dims of the tiny fixture models (the code is generic over D; lanes d >= D idle).
 ATTENTION_ENTRY_POINTS(8)
 ATTENTION_ENTRY_POINTS(16)
+ATTENTION_ENTRY_POINTS(24)
 ATTENTION_ENTRY_POINTS(32)
 ATTENTION_ENTRY_POINTS(64)
 ATTENTION_ENTRY_POINTS(72)

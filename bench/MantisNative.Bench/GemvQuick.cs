@@ -68,7 +68,7 @@ internal static unsafe class GemvQuick
         });
 
     /// <summary>GB/s of a large copy, counting bytes read plus bytes written.</summary>
-    private static double CopyBandwidth()
+    internal static double CopyBandwidth()
     {
         var a = new byte[256 << 20];
         var b = new byte[256 << 20];

@@ -11,4 +11,6 @@ if (args.Length > 0 && args[0] == "train-step") return TrainStep.Run(args[1..]);
 if (args.Length > 0 && args[0] == "gemm-kernel") return KernelProbe.Run(args[1..]);
 // `gemv-quick [--threads T] [--reps N]`: fp32 vs fused int8 / NF4 GEMV against the copy bandwidth (GemvQuick.cs).
 if (args.Length > 0 && args[0] == "gemv-quick") return GemvQuick.Run(args[1..]);
+// `copy-bandwidth`: GB/s of a 256 MB memcpy (read + write), the memory-bound reference of decode (bench/measure_8b_memory.sh).
+if (args.Length > 0 && args[0] == "copy-bandwidth") { Console.WriteLine($"{GemvQuick.CopyBandwidth():F2}"); return 0; }
 return BenchRunner.Run(args);

@@ -4,7 +4,8 @@
 #     bash run.sh --dry-run    print what would run (and the CUDA libraries found), touch nothing but $OUT/steps.tsv
 # Steps: machine info (nvidia-smi, CUDA, driver, the libraries chosen), `mantis info`, `mantis kernels check --json`,
 # the sm_90a attention's check group and `kernels compile --arch sm_90a --table` (registers, spills),
-# `mantis gpu-check --fixtures fixtures --json`, and the PyTorch peer timing (Llama-3-8B shape) when a python with
+# `mantis gpu-check --fixtures fixtures --json`, `mantis kernels check --group attention_bench` with PyTorch SDPA on the same
+# shapes (kernels/dev/attention/sdpa_peer.py), and the PyTorch peer timing (Llama-3-8B shape) when a python with
 # torch and transformers is found. Each step runs under its own `timeout` (STEP_TIMEOUT overrides every limit); a
 # missing tool skips its step with a line saying so; a failing or hung step does not stop the others.
 # CUDA libraries need no hand-set variables: libnvrtc/libcublasLt (13, else 12) are looked for in the nvidia/*/lib
@@ -19,7 +20,7 @@ DRY=0
 for arg in "$@"; do
     case "$arg" in
         --dry-run) DRY=1 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$arg' (use --dry-run)" >&2; exit 2 ;;
     esac
 done
@@ -145,10 +146,57 @@ if have "$MANTIS"; then
     else
         skip gpu-check "no fixtures folder $FIXTURES"
     fi
+    # the sm_80 attention kernels' timings (kernels/dev/attention/README.md): TFLOP/s fwd/bwd, hd 64/72/128, 512..16k
+    step attention-bench 1200 "$MANTIS" kernels check --group attention_bench --json "$LOGS/attention-bench.json"
 else
     skip info "mantis not found at $MANTIS"
     skip kernels-check "mantis not found"
     skip gpu-check "mantis not found"
+    skip attention-bench "mantis not found"
+fi
+
+# PyTorch SDPA (flash backend) on the same shapes, in the same run
+SDPA_PEER=${SDPA_PEER:-$HERE/kernels/dev/attention/sdpa_peer.py}
+if ! have "$PYTHON"; then
+    skip sdpa-peer "$PYTHON not found"
+elif [ ! -f "$SDPA_PEER" ]; then
+    skip sdpa-peer "no $SDPA_PEER"
+elif [ "$DRY" = 1 ]; then
+    DRY=0 step sdpa-peer 60 "$PYTHON" "$SDPA_PEER" --dry-run
+elif ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
+    skip sdpa-peer "$PYTHON has no torch"
+else
+    step sdpa-peer 1200 "$PYTHON" "$SDPA_PEER" --json "$LOGS/sdpa-peer.json"
+fi
+
+# ---- training on the GPU (issue 12): prepared, not yet run on a real card ----
+# train-cuda / train-cpu: the same 200 steps of the built-in run on each device (losses side by side in the summary);
+# the tiny default's vision head dim 24 has no CUDA attention kernel yet, so train-cuda is refused up front until
+# kernels/attention.cu instantiates d=24 (the refusal is the expected result then). train-8b-*: a Mantis-8B-shaped
+# random bf16 checkpoint (make-checkpoint), SigLIP frozen, 2 images of 384 px, micro-batch 1, gradient checkpointing:
+# the memory plan of a full fine-tune (projector + llm; fp32 masters + moments do not fit 141 GB: the plan refuses,
+# naming what to change) and a projector-only step that fits (tokens/s, peak memory) at 2k and 4k tokens.
+# TRAIN_STEPS=0 skips them; they are skipped on the emulated device (the test suite trains there).
+# WORK holds the data, the 8B checkpoint (17 GB) and the runs' folders: outside $OUT (only three files come back), removed at the end
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/mantis-train-XXXXXX")}
+if [ "${TRAIN_STEPS:-1}" = 0 ] || [ "${MANTIS_DEVICE:-}" = "emulated" ]; then
+    skip train-cuda "${MANTIS_DEVICE:-TRAIN_STEPS=0}"
+elif have "$MANTIS"; then
+    mkdir -p "$WORK"
+    step make-data 600 "$MANTIS" make-data --output "$WORK/data" --train-examples 4000 --heldout-examples 100
+    for dev in cuda cpu; do
+        step "train-$dev" 1800 "$MANTIS" train --device "$dev" --train_data "$WORK/data/train.jsonl" --max_steps 200 \
+            --logging_steps 10 --save_steps 0 --no-eval --plain --output_dir "$WORK/train-$dev"
+    done
+    step make-8b 1800 "$MANTIS" make-checkpoint --output "$WORK/mantis-8b" --dtype bf16 --force
+    step train-8b-full-plan 900 "$MANTIS" train --device cuda --model_path "$WORK/mantis-8b" --train_data "$WORK/data/train.jsonl" \
+        --train projector,llm --gradient_checkpointing true --per_device_train_batch_size 1 --max_seq_len 2048 --max_steps 3 \
+        --logging_steps 1 --save_steps 0 --no-eval --plain --output_dir "$WORK/train-8b-full"
+    for len in 2048 4096; do
+        step "train-8b-proj-$len" 1800 "$MANTIS" train --device cuda --model_path "$WORK/mantis-8b" --train_data "$WORK/data/train.jsonl" \
+            --train projector --gradient_checkpointing true --per_device_train_batch_size 1 --max_seq_len "$len" --max_steps 5 \
+            --logging_steps 1 --save_steps 0 --no-eval --plain --output_dir "$WORK/train-8b-proj-$len"
+    done
 fi
 
 if ! have "$PYTHON"; then
@@ -172,6 +220,21 @@ fi
         echo "-- PyTorch peer (Llama-3-8B shape, bf16, sdpa, batch 1)"
         grep -E '^(device|prefill_|decode_|peak_|gemm_)' "$LOGS/torch-peer.log" | sed 's/^/  /'
     fi
+    for dev in cuda cpu; do
+        if [ -f "$WORK/train-$dev/metrics.jsonl" ]; then
+            echo "-- train-$dev: step loss tokens/s peak_device_bytes (every 50th step)"
+            sed -n '5~5p' "$WORK/train-$dev/metrics.jsonl" | sed -E 's/.*"step":([0-9]+),"loss":([^,]+),.*"tokens_per_second":([^,]+),.*/  \1 \2 \3/'
+        fi
+    done
+    for f in "$LOGS"/train-8b-*.log; do
+        [ -f "$f" ] || continue
+        echo "-- $(basename "$f" .log)"
+        grep -E '^(error|    total|    activations|step )' "$f" | tail -4 | sed 's/^/  /'
+    done
+    if [ -f "$LOGS/attention-bench.log" ] || [ -f "$LOGS/sdpa-peer.log" ]; then
+        echo "-- attention: mantis sm_80 kernels, then PyTorch SDPA flash (same shapes)"
+        cat "$LOGS/attention-bench.log" "$LOGS/sdpa-peer.log" 2>/dev/null | grep -E '(bench |^sdpa )' | sed 's/^/  /'
+    fi
     if [ -f "$LOGS/gpu-check.log" ]; then
         # gpu-check prints its table last: from its "== gpu-check" header to the end
         sed -n '/^== gpu-check/,$p' "$LOGS/gpu-check.log"
@@ -181,4 +244,5 @@ fi
 # everything else goes into one tarball, so the results are three files
 cp "$STEPS" "$LOGS/steps.tsv"
 if tar czf "$OUT/results.tar.gz" -C "$OUT" logs 2>/dev/null; then rm -rf "$LOGS"; else echo "run.sh: tar failed; logs left in $LOGS" >&2; fi
+case "$WORK" in "${TMPDIR:-/tmp}"/mantis-train-*) rm -rf "$WORK" ;; esac
 exit "$FAILED"

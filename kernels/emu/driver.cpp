@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unordered_set>
 
 using CUresult = int;
 using CUdeviceptr = unsigned long long;
@@ -333,6 +334,34 @@ MANTIS_EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
     if (!g_initialized) return NOT_INITIALIZED;
     if (p == 0) return OK;
     return mem_free(p);
+}
+
+// Page-locked host memory: plain aligned host memory here (every copy is synchronous), tracked so that a free of a
+// pointer cuMemHostAlloc did not return is INVALID_VALUE, as on a device.
+static std::unordered_set<void*>& pinned()
+{
+    static std::unordered_set<void*> s;
+    return s;
+}
+
+MANTIS_EXPORT CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned int flags)
+{
+    NEED_CONTEXT;
+    if (!p || bytes == 0 || flags > 0xF) return INVALID_VALUE;
+    void* m = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    if (!m) return OUT_OF_MEMORY;
+    pinned().insert(m);
+    *p = m;
+    return OK;
+}
+
+MANTIS_EXPORT CUresult cuMemFreeHost(void* p)
+{
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (!pinned().erase(p)) return INVALID_VALUE;
+    std::free(p);
+    return OK;
 }
 
 MANTIS_EXPORT CUresult cuMemAllocAsync(CUdeviceptr* p, size_t bytes, void* stream)

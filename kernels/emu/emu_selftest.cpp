@@ -72,6 +72,19 @@ int main()
     expect("fresh memory is NaN-poisoned", host[0] == 0x7fff7fffu && host[249] == 0x7fff7fffu, 1);
     expect("copy past the end -> INVALID_VALUE", cuMemcpyHtoDAsync_v2(p + 8, host.data(), 1000, nullptr), 1);
     expect("memset past the end -> INVALID_VALUE", cuMemsetD32Async(p, 0, 251, nullptr), 1);
+    {
+        void* pinned = nullptr;
+        expect("cuMemHostAlloc", cuMemHostAlloc(&pinned, 1000, 0), 0);
+        expect("pinned memory is page aligned", ((unsigned long long)pinned & 4095) == 0, 1);
+        std::memset(pinned, 0, 1000);
+        ((unsigned*)pinned)[7] = 0x3f800000u;
+        expect("async copy from pinned memory", cuMemcpyHtoDAsync_v2(p, pinned, 1000, nullptr), 0);
+        cuMemcpyDtoHAsync_v2(host.data(), p, 1000, nullptr);
+        expect("the copy arrived", host[7] == 0x3f800000u && host[0] == 0, 1);
+        expect("cuMemFreeHost", cuMemFreeHost(pinned), 0);
+        expect("cuMemFreeHost twice -> INVALID_VALUE", cuMemFreeHost(pinned), 1);
+        expect("cuMemFreeHost of other memory -> INVALID_VALUE", cuMemFreeHost(host.data()), 1);
+    }
     const char* name = nullptr;
     cuGetErrorName(700, &name);
     expect("cuGetErrorName(700)", std::string(name ? name : "") == "CUDA_ERROR_ILLEGAL_ADDRESS", 1);

@@ -11,6 +11,8 @@ int cuDevicePrimaryCtxRetain(void**, int);
 int cuCtxSetCurrent(void*);
 int cuMemAlloc_v2(unsigned long long*, size_t);
 int cuMemFree_v2(unsigned long long);
+int cuMemHostAlloc(void**, size_t, unsigned);
+int cuMemFreeHost(void*);
 int cuMemcpyHtoDAsync_v2(unsigned long long, const void*, size_t, void*);
 int cuMemcpyDtoHAsync_v2(void*, unsigned long long, size_t, void*);
 int cuMemsetD32Async(unsigned long long, unsigned, size_t, void*);

@@ -47,7 +47,7 @@ public static class BenchmarkEval
 
         var items = benchmark.Read(data);
         if (items.Count == 0) throw new MantisException($"mantis eval: {data} holds no {benchmark.Title} items");
-        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"), LoadOptions.From(a));
+        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"), LoadOptions.ForInference(a, "eval"));
         var bar = new ProgressBar(benchmark.Title);
         var result = BenchmarkRunner.Run(bundle, benchmark, items, new BenchmarkRunOptions
         {

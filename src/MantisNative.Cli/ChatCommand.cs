@@ -4,7 +4,7 @@ namespace MantisNative.Cli;
 
 /// <summary>
 /// `mantis chat --model DIR [--image a.png]... [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
-/// [--system-prompt TEXT] [QUESTION]`: streams the answer token by token. Without a question it reads questions from
+/// [--system-prompt TEXT] [--weights auto|f32|bf16|f16|int8|nf4] [--stats] [QUESTION]`: streams the answer token by token. Without a question it reads questions from
 /// stdin, one per line, keeping the images and the conversation; an empty line or end of input ends it, "/reset"
 /// forgets the conversation (not the images). Ctrl-C stops the answer being written.
 /// </summary>
@@ -12,7 +12,7 @@ public static class ChatCommand
 {
     public const string Help = "ask about images, answer streamed: --model DIR --image a.png [--image b.png] [QUESTION] (no question: interactive)";
 
-    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights" });
+    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt", "weights" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights", "stats" });
 
     public static int Run(string[] argv)
     {
@@ -23,6 +23,8 @@ public static class ChatCommand
             Console.WriteLine("                   [--system-prompt TEXT] [QUESTION]");
             Console.WriteLine("  Without QUESTION: one question per line from stdin; an empty line or end of input exits, /reset starts over.");
             Console.WriteLine("  One <image> tag per image is put before the first question unless it holds them itself.");
+            Console.WriteLine("  --weights auto|f32|bf16|f16|int8|nf4: how weights are held (auto: 16-bit checkpoints in place, quantized folders quantized).");
+            Console.WriteLine("  --stats: after each answer, time to first token, prefill and decode tokens/s on stderr.");
             Console.WriteLine("  --image also takes a video: a folder of frames, an animated GIF, or a video file (needs ffmpeg); it gives 8 frames.");
             return 0;
         }
@@ -42,11 +44,12 @@ public static class ChatCommand
         string? question = a.Positional.Count > 0 ? string.Join(" ", a.Positional) : null;
         if (question is not null && string.IsNullOrWhiteSpace(question)) throw new MantisException("mantis chat: the question is empty");
 
-        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation, Load = LoadOptions.From(a) });
+        using var pipeline = MantisPipeline.Load(modelDir, new MantisPipelineOptions { SystemPrompt = a.Get("system-prompt"), Generation = generation, Load = LoadOptions.ForInference(a, "chat") });
         var chat = pipeline.StartChat(images);
+        bool stats = a.Flag("stats");
         if (question is not null)
         {
-            Stream(chat, question, generation);
+            Stream(chat, question, generation, stats);
             return 0;
         }
         bool prompt = !Console.IsInputRedirected;
@@ -62,12 +65,12 @@ public static class ChatCommand
                 Console.WriteLine("(conversation cleared; same images)");
                 continue;
             }
-            Stream(chat, line, generation);
+            Stream(chat, line, generation, stats);
         }
     }
 
     /// <summary>Writes each piece as it arrives; Ctrl-C cancels this answer only.</summary>
-    private static void Stream(MantisChat chat, string question, GenerationOptions generation)
+    private static void Stream(MantisChat chat, string question, GenerationOptions generation, bool stats)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -80,6 +83,7 @@ public static class ChatCommand
                 Console.Out.Flush();
             }
             Console.Out.WriteLine();
+            if (stats && chat.LastStats is { } s) Console.Error.WriteLine("stats: " + s);
         }
         catch (OperationCanceledException)
         {

@@ -16,7 +16,7 @@ public static class EvalCommand
     public const string DefaultOutput = "eval-predictions.jsonl";
 
     public static readonly CommandFlags Flags = new(
-        new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt" }.Concat(BenchmarkEval.Names).ToArray(),
+        new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt", "weights" }.Concat(BenchmarkEval.Names).ToArray(),
         new[] { "help", "allow-unused-weights" }.Concat(BenchmarkEval.Flags).ToArray());
 
     public static int Run(string[] argv)
@@ -56,7 +56,7 @@ public static class EvalCommand
         if (readReport.Skipped > 0) Console.Error.Write(readReport.ToTable());
         if (records.Count == 0) throw new MantisException($"mantis eval: {recordsPath} holds no usable records");
 
-        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"), LoadOptions.From(a));
+        using var bundle = ModelBundle.Load(modelDir, a.Get("system-prompt"), LoadOptions.ForInference(a, "eval"));
         int step = Math.Max(1, records.Count / 10);
         var report = Evaluator.Run(bundle, records, new EvalOptions
         {

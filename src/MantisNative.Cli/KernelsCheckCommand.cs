@@ -25,8 +25,8 @@ public static class KernelsCheckCommand
         if (!Nvrtc.IsAvailable) { Console.Error.WriteLine($"error: NVRTC not found: {Nvrtc.UnavailableReason}"); return 1; }
         var groups = a.GetAll("group").ToList();
         foreach (var g in groups)
-            if (!KernelChecks.Groups.Contains(g))
-                throw new MantisException($"mantis kernels check: unknown --group '{g}' (known: {string.Join(", ", KernelChecks.Groups)})");
+            if (!KernelChecks.Groups.Contains(g) && !KernelChecks.OptInGroups.Contains(g))
+                throw new MantisException($"mantis kernels check: unknown --group '{g}' (known: {string.Join(", ", KernelChecks.Groups.Concat(KernelChecks.OptInGroups))})");
         if (groups.Count == 0) groups = KernelChecks.Groups.ToList();
 
         using var ctx = CudaContext.Create(GpuIndexArg.Parse(a));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MantisNative.Tensors;
 using MantisNative.Training;
 using Spectre.Console;
 
@@ -10,14 +11,9 @@ public static class TrainRun
     public static int Execute(TrainingConfig cfg, string? resume, bool evaluate, bool plain, CancellationToken cancel)
     {
         TrainingJob.Status += s => Console.WriteLine($"· {s}");
-        // The trainer's loop runs on the CPU engine; CUDA models run forward, backward and generation, but the
-        // training loop (device AdamW, clipping, checkpoints of fp32 masters) is not wired to them yet.
-        var probe = new Backends.Cuda.DriverGpuProbe();
-        var wanted = Backends.Cuda.DeviceSelection.Resolve(cfg.Device == "auto" ? "auto" : cfg.Device, probe);
-        Console.WriteLine(wanted.IsCpu
-            ? $"· device: cpu{(cfg.Device == "auto" ? $" (auto: {probe.UnavailableReason?.Split('\n')[0] ?? "no GPU"})" : "")}"
-            : $"· device: cpu — {wanted} was found, but training on CUDA is not wired yet; the CPU engine trains");
         using var job = TrainingJob.Create(cfg, resume);
+        Console.WriteLine($"· device: {job.Trainer.DeviceNote}");
+        if (job.MemoryPlan is { } plan) Console.WriteLine(plan.ToText());
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
         foreach (var t in job.RemovedTemporaries) Console.WriteLine($"· removed {t}, left by an interrupted write");
@@ -36,7 +32,7 @@ public static class TrainRun
         job.Trainer.Logged += log =>
         {
             metrics.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"step\":{log.Step},\"loss\":{Num(log.Loss)},\"learning_rate\":{log.LearningRate:G6},\"grad_norm\":{Num(log.GradNorm)},\"skipped\":{(log.Skipped ? "true" : "false")},\"tokens_per_second\":{log.TokensPerSecond:F1},\"images_per_second\":{log.ImagesPerSecond:F1},\"elapsed_seconds\":{log.Elapsed.TotalSeconds:F1},\"data_wait_fraction\":{log.DataWaitFraction:F3},\"forward_seconds\":{log.ForwardSeconds:F1},\"backward_seconds\":{log.BackwardSeconds:F1},\"optimizer_seconds\":{log.OptimizerSeconds:F1}}}"));
+                $"{{\"step\":{log.Step},\"loss\":{Num(log.Loss)},\"learning_rate\":{log.LearningRate:G6},\"grad_norm\":{Num(log.GradNorm)},\"skipped\":{(log.Skipped ? "true" : "false")},\"tokens_per_second\":{log.TokensPerSecond:F1},\"images_per_second\":{log.ImagesPerSecond:F1},\"elapsed_seconds\":{log.Elapsed.TotalSeconds:F1},\"data_wait_fraction\":{log.DataWaitFraction:F3},\"forward_seconds\":{log.ForwardSeconds:F1},\"backward_seconds\":{log.BackwardSeconds:F1},\"optimizer_seconds\":{log.OptimizerSeconds:F1}{DeviceFields(log)}}}"));
             metrics.Flush();
             if (plain) Console.WriteLine(Line(log));
         };
@@ -112,7 +108,11 @@ public static class TrainRun
     }
 
     private static string Line(TrainingLog log) => string.Create(CultureInfo.InvariantCulture,
-        $"step {log.Step,5}/{log.TotalSteps}  loss {log.Loss,8:F4}  lr {log.LearningRate:E2}  |g| {log.GradNorm,7:F3}  {log.TokensPerSecond,6:F0} tok/s  {log.ImagesPerSecond,5:F0} img/s  elapsed {log.Elapsed:mm\\:ss}  eta {log.Eta:mm\\:ss}{(log.Skipped ? "  SKIPPED (non-finite)" : "")}");
+        $"step {log.Step,5}/{log.TotalSteps}  loss {log.Loss,8:F4}  lr {log.LearningRate:E2}  |g| {log.GradNorm,7:F3}  {log.TokensPerSecond,6:F0} tok/s  {log.ImagesPerSecond,5:F0} img/s  elapsed {log.Elapsed:mm\\:ss}  eta {log.Eta:mm\\:ss}{(log.PeakDeviceBytes > 0 ? $"  peak {MemoryBudget.Format(log.PeakDeviceBytes)}" : "")}{(log.Skipped ? "  SKIPPED (non-finite)" : "")}");
+
+    /// <summary>A GPU run's memory per logged step: the allocator's peak and the plan for the largest micro-batch shape.</summary>
+    private static string DeviceFields(TrainingLog log) => log.PeakDeviceBytes == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $",\"peak_device_bytes\":{log.PeakDeviceBytes},\"planned_device_bytes\":{log.PlannedDeviceBytes}");
 
     private static string Num(double v) => double.IsFinite(v) ? v.ToString("G9", CultureInfo.InvariantCulture) : "null";
 }

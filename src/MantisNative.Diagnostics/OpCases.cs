@@ -42,9 +42,12 @@ internal static class OpCases
             Attention("attention causal gqa d64", 1, 8, 2, T, T, 64, causal: true, null),
             Attention("attention bidir mask d16", 2, 4, 2, 20, 20, 16, causal: false, KeyLengthMask(20, 20, 13)),
             Attention("attention decode d128", 1, 8, 8, 1, S, 128, causal: true, null),
-            // head dims of the sm_90a forward (flash_attention_sm90.cu, taken on compute capability 9.0) beyond d64
-            Attention("attention bidir gqa d72", 2, 4, 2, 33, 33, 72, causal: false, null),
-            Attention("attention causal mask d80", 1, 4, 4, 20, 37, 80, causal: true, Enumerable.Range(0, 37).Select(i => i % 5 != 2).ToArray()),
+            // the sm_80 kernel's other tile shapes: head dim 72 (4 k16 steps + 1 k8, 9 n-tiles), 80 and 96, odd lengths,
+            // cross attention (bottom-right causal), a grouped decode with a padded cache
+            Attention("attention bidir d72", 2, 4, 4, 37, 37, 72, causal: false, null),
+            Attention("attention causal cross gqa d96", 1, 4, 2, 9, 70, 96, causal: true, null),
+            Attention("attention decode gqa mask d80", 2, 8, 2, 1, 90, 80, causal: true,
+                Enumerable.Range(0, 180).Select(i => i % 90 < (i < 90 ? 90 : 61) && i % 11 != 4).ToArray()),
             Embedding(V, H, Enumerable.Range(0, T).Select(i => i % 5 == 0 ? 3 : rng.Next(V)).ToArray()),
             new("patch_embed", new[] { new OpInput(new[] { 2, 3, 32, 32 }, 1f, Grad: false), I(64, 3, 8, 8), I(64) },
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },

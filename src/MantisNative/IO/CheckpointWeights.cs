@@ -17,6 +17,15 @@ public sealed class CheckpointWeights : IWeightProvider
 
     public Tensor Get(string name, int[] shape, WeightRole role)
     {
+        var info = Resolve(name, shape);
+        var t = Tensor.Zeros(new Shape(shape));
+        _source.ReadAsFloat32(name, t.Span);
+        return t;
+    }
+
+    /// <summary>The checkpoint entry of a weight the model takes, checked (present, shape, float dtype) and marked as used.</summary>
+    public TensorInfo Resolve(string name, int[] shape)
+    {
         if (!_source.TryGetInfo(name, out var info))
             throw new MantisException($"{_source.Location}: the model needs tensor '{name}' {new Shape(shape)}, which the checkpoint does not have");
         if (info.Rank != shape.Length || !info.ShapeSpan.ToArray().Select(d => (int)d).SequenceEqual(shape))
@@ -24,9 +33,7 @@ public sealed class CheckpointWeights : IWeightProvider
         if (!info.DType.IsFloatingPoint())
             throw new MantisException($"{_source.Location}: tensor '{name}' is stored as {info.DType}; weights must be a float type (F32, BF16, F16), not integers or booleans");
         _taken.Add(CheckpointNames.ToLegacy(name));
-        var t = Tensor.Zeros(new Shape(shape));
-        _source.ReadAsFloat32(name, t.Span);
-        return t;
+        return info;
     }
 
     /// <summary>The checkpoint's dtype of a tensor (what a save writes back).</summary>

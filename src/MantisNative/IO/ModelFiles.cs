@@ -16,7 +16,10 @@ public static class ModelFiles
     {
         options ??= ModelLoadOptions.Default;
         if (!Directory.Exists(folder)) throw new MantisException($"{folder}: model folder not found");
-        if (Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder)) return Quantization.QuantizedWeights.LoadModel(folder);
+        bool quantizedFolder = Quantization.QuantizedCheckpoint.IsQuantizedFolder(folder);
+        var format = options.Weights ?? (options.AutoWeights ? FrozenLoad.AutoFormat(folder) : WeightFormat.F32);
+        if (quantizedFolder && format == WeightFormat.F32) return Quantization.QuantizedWeights.LoadModel(folder);
+        if (format != WeightFormat.F32) return FrozenLoad.Load(folder, options with { Weights = format });
         var config = LlavaConfigFile.Load(folder);
         ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), Path.Combine(folder, LlavaConfig.FileName));
         using var source = Checkpoint.OpenWithLegacyNames(folder);
@@ -36,7 +39,7 @@ public static class ModelFiles
     /// A checkpoint tensor no module took means the file and the config describe different models (extra or
     /// renamed layers, a lowered num_hidden_layers): an error unless the caller opted in, then a warning.
     /// </summary>
-    private static void CheckUnused(List<string> unused, string location, ModelLoadOptions options)
+    internal static void CheckUnused(List<string> unused, string location, ModelLoadOptions options)
     {
         var surprising = unused.Where(n => !ModelLoadOptions.IsKnownUnused(CheckpointNames.ToLegacy(n))).ToList();
         if (surprising.Count == 0) return;
@@ -52,7 +55,8 @@ public static class ModelFiles
     /// nearest even, so values that came from bf16 go back bit-exact). Files appear atomically.
     /// </summary>
     /// <param name="saveAllAs">store every parameter in this dtype instead of its checkpoint dtype (F32 for exact training resumes)</param>
-    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0, DType? saveAllAs = null)
+    public static void Save(MantisModel model, string folder, IEnumerable<PassthroughTensor>? extras = null, long maxShardBytes = 0, DType? saveAllAs = null,
+        Func<Parameter, float[]?>? values = null)
     {
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -67,7 +71,16 @@ public static class ModelFiles
             if (!seen.Add(p.Tensor)) continue; // tied lm_head: saved once, as transformers does
             var shape = p.Tensor.Shape.ToArray().Select(d => (long)d).ToArray();
             // ToArray: the same copy on the host, an explicit download for a model on a GPU
-            writer.AddFloat32(p.Name, shape, p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
+            // values: a GPU trainer's fp32 master in place of the BF16 weight the forward reads (null: the tensor itself)
+            writer.AddFloat32(p.Name, shape, values?.Invoke(p) ?? p.Tensor.ToArray(), saveAllAs ?? p.SaveAs);
+        }
+        // frozen weights are written decoded (exact for 16-bit ones kept in place; quantized ones as their dequantized values)
+        var frozenSeen = new HashSet<FrozenMatrix>(ReferenceEqualityComparer.Instance);
+        foreach (var f in model.Parameters.Frozen)
+        {
+            if (!frozenSeen.Add(f.Matrix)) continue;
+            using var dense = f.Matrix.ToF32();
+            writer.AddFloat32(f.Name, [f.Matrix.Rows, f.Matrix.Cols], dense.ToArray(), saveAllAs ?? f.SaveAs);
         }
         foreach (var e in extras ?? Array.Empty<PassthroughTensor>()) writer.Add(e.Name, e.DType, e.Shape, e.Data);
         if (maxShardBytes > 0) writer.SaveSharded(folder, maxShardBytes);

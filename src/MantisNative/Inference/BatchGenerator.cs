@@ -99,7 +99,7 @@ public static class BatchGenerator
                     positions[b] = next[b]++;
                     valid[b * capacity + length + step] = true;
                 }
-                var embeds = Ops.Reshape(Ops.Embedding(model.Language.EmbedTokens, tokens), batch, 1, -1);
+                var embeds = Ops.Reshape(model.Language.Embed(tokens), batch, 1, -1);
                 logits = LastLogits(model, embeds, positions, valid, cache);
             }
         }

@@ -19,6 +19,10 @@ public sealed class MantisChat
     private readonly MantisPipeline _pipeline;
     private readonly List<ProcessedImage> _images;
     private readonly List<ChatMessage> _turns = new();
+    private Tensors.Tensor? _features; // the images' features, computed on the first question and reused by every later one
+
+    /// <summary>Timings of the last complete answer (time to first token, decode tokens/s).</summary>
+    public GenerationStats? LastStats { get; private set; }
 
     public IReadOnlyList<string> ImagePaths { get; }
 
@@ -53,7 +57,22 @@ public sealed class MantisChat
         {
             try
             {
-                return _pipeline.Generate(token => _pipeline.Bundle.Answer("chat", messages, _images, o, p => channel.Writer.TryWrite(p), token), stop.Token);
+                return _pipeline.Generate(token =>
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    bool encoded = false;
+                    if (_features is null && _images.Count > 0) { _features = _pipeline.Bundle.EncodeImages(_images); encoded = true; }
+                    double vision = clock.Elapsed.TotalSeconds;
+                    var answer = _pipeline.Bundle.Answer("chat", messages, _images, o, p => channel.Writer.TryWrite(p), token, _features);
+                    if (encoded && answer.Stats is { } s)
+                    {
+                        // this turn paid for the images: count their encoding in its time to first token
+                        s.ImagesEncoded = _images.Count;
+                        s.VisionSeconds = vision;
+                        s.TimeToFirstTokenSeconds += vision;
+                    }
+                    return answer;
+                }, stop.Token);
             }
             finally { channel.Writer.TryComplete(); } // errors surface from `await producer` with their own type
         }, CancellationToken.None);
@@ -63,6 +82,7 @@ public sealed class MantisChat
         {
             await foreach (var piece in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return piece;
             var answer = await producer.ConfigureAwait(false);
+            LastStats = answer.Stats;
             _turns.Add(user);
             _turns.Add(ChatMessage.Assistant(answer.Text));
             finished = true;

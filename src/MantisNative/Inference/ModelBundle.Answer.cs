@@ -1,3 +1,4 @@
+using MantisNative.Tensors;
 using MantisNative.Data.Chat;
 using MantisNative.Data.Images;
 using MantisNative.Data.Records;
@@ -16,6 +17,21 @@ public sealed partial class ModelBundle
         : ImageProcessor.ProcessFile(source.FilePath!);
 
     /// <summary>
+    /// The images' features [N, tokens per image, hidden] (vision tower + projector, no gradient), computed once so
+    /// that later answers about the same images skip the tower; null for no images. The caller owns the tensor.
+    /// </summary>
+    public Tensor? EncodeImages(IReadOnlyList<ProcessedImage> images)
+    {
+        using var pixels = PixelBatch.Stack(images);
+        if (pixels is null) return null;
+        using (Autograd.Tape.NoGrad())
+        {
+            using var onDevice = pixels.Device == Model.Device ? null : pixels.To(Model.Device);
+            return Model.ImageFeatures(onDevice ?? pixels);
+        }
+    }
+
+    /// <summary>
     /// Prompt ids of a conversation for generation: the chat format with an assistant header at the end.
     /// The messages must hold exactly one "&lt;image&gt;" per image.
     /// </summary>
@@ -31,9 +47,12 @@ public sealed partial class ModelBundle
     /// complete characters; the pieces concatenated equal the returned text. The bundle's stop ids are added to
     /// the options' own. Thread-safe: each call has its own KV cache (calls may run side by side).
     /// </summary>
+    /// <param name="imageFeatures">the images' features from <see cref="EncodeImages"/> (a chat keeps them across turns), or null to encode them here</param>
     public GeneratedAnswer Answer(string id, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ProcessedImage> images,
-        GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default)
+        GenerationOptions options, Action<string>? onPiece = null, CancellationToken cancel = default, Tensor? imageFeatures = null)
     {
+        if (imageFeatures is not null && imageFeatures.Dim(0) != images.Count)
+            throw new ArgumentException($"{imageFeatures.Dim(0)} images' features given for {images.Count} images", nameof(imageFeatures));
         if (options.MaxNewTokens < 1) throw new MantisException($"max new tokens must be at least 1, got {options.MaxNewTokens}");
         var prompt = EncodePrompt(id, messages, images.Count);
         var stops = options.StopIds.Count == 0 ? _stopIds : options.StopIds.Concat(_stopIds).Distinct().ToArray();
@@ -41,8 +60,9 @@ public sealed partial class ModelBundle
         var detok = new StreamingDetokenizer(Tokenizer);
         var ids = new List<int>();
         bool stopped = false;
-        using var pixels = PixelBatch.Stack(images);
-        foreach (var token in Generator.Generate(Model, prompt, pixels, run, cancel: cancel))
+        using var pixels = imageFeatures is null ? PixelBatch.Stack(images) : null;
+        var stats = new GenerationStats();
+        foreach (var token in Generator.Generate(Model, prompt, pixels, run, cancel: cancel, imageFeatures: imageFeatures, stats: stats))
         {
             ids.Add(token);
             if (stops.Contains(token)) { stopped = true; break; }
@@ -51,6 +71,6 @@ public sealed partial class ModelBundle
         }
         var rest = detok.Flush();
         if (rest.Length > 0) onPiece?.Invoke(rest);
-        return new GeneratedAnswer(detok.Text, ids, stopped);
+        return new GeneratedAnswer(detok.Text, ids, stopped) { Stats = stats };
     }
 }

@@ -66,8 +66,19 @@ public sealed class LlamaDecoder
 {
     private const string Prefix = "language_model.model";
     public LlamaConfig Config { get; }
-    public Tensor EmbedTokens { get; }
-    public Tensor LmHead { get; }
+    private readonly Tensor? _embedTokens, _lmHead;
+
+    /// <summary>The fp32 embedding table (a frozen load has <see cref="FrozenEmbedTokens"/> instead).</summary>
+    public Tensor EmbedTokens => _embedTokens ?? throw new InvalidOperationException($"{FrozenEmbedTokens} is frozen in its own format; use Embed");
+
+    /// <summary>The fp32 lm_head (the embedding table when tied); a frozen load has <see cref="FrozenLmHead"/> instead.</summary>
+    public Tensor LmHead => _lmHead ?? throw new InvalidOperationException($"{FrozenLmHead} is frozen in its own format; use Logits");
+
+    /// <summary>embed_tokens frozen in its own format, or null.</summary>
+    public FrozenMatrix? FrozenEmbedTokens { get; }
+
+    /// <summary>lm_head frozen in its own format (the frozen table when tied), or null.</summary>
+    public FrozenMatrix? FrozenLmHead { get; }
     private readonly LlamaLayer[] _layers;
     private readonly RmsNormLayer _norm;
     private readonly float[] _invFreq;
@@ -80,11 +91,12 @@ public sealed class LlamaDecoder
     public LlamaDecoder(ParameterStore ps, LlamaConfig c)
     {
         Config = c;
-        EmbedTokens = ps.Take($"{Prefix}.embed_tokens.weight", WeightRole.Embedding, c.VocabSize, c.HiddenSize);
+        (_embedTokens, FrozenEmbedTokens) = ps.TakeMatrix($"{Prefix}.embed_tokens.weight", WeightRole.Embedding, c.VocabSize, c.HiddenSize);
         _layers = new LlamaLayer[c.NumHiddenLayers];
         for (int i = 0; i < _layers.Length; i++) _layers[i] = new LlamaLayer(ps, $"{Prefix}.layers.{i}", c);
         _norm = new RmsNormLayer(ps, $"{Prefix}.norm", c.HiddenSize, c.RmsNormEps);
-        LmHead = c.TieWordEmbeddings ? EmbedTokens : ps.Take("language_model.lm_head.weight", WeightRole.Matrix, c.VocabSize, c.HiddenSize);
+        (_lmHead, FrozenLmHead) = c.TieWordEmbeddings ? (_embedTokens, FrozenEmbedTokens)
+            : ps.TakeMatrix("language_model.lm_head.weight", WeightRole.Matrix, c.VocabSize, c.HiddenSize);
         var inv = RopeTables.InverseFrequencies(c.HeadDim, c.RopeTheta);
         if (c.RopeScaling is { } s)
         {
@@ -125,5 +137,8 @@ public sealed class LlamaDecoder
     }
 
     /// <summary>Logits [..., vocab] of hidden states [..., hidden].</summary>
-    public Tensor Logits(Tensor hidden) => Ops.Linear(hidden, LmHead);
+    public Tensor Logits(Tensor hidden) => FrozenLmHead is { } f ? Ops.FrozenLinear(hidden, f) : Ops.Linear(hidden, _lmHead!);
+
+    /// <summary>Token embeddings [ids.Length, hidden] (fp32 or frozen table).</summary>
+    public Tensor Embed(ReadOnlySpan<int> ids) => FrozenEmbedTokens is { } f ? Ops.FrozenEmbedding(f, ids) : Ops.Embedding(_embedTokens!, ids);
 }

@@ -24,7 +24,8 @@ public sealed class MantisModel : IDisposable
     {
         Config = config;
         // refuse a config that cannot fit before allocating any of it (a huge layer count dies with "Out of memory." otherwise)
-        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), "model config");
+        ModelMemoryPlan.For(config).EnsureFits(MemoryBudget.AvailableHostBytes(), "model config",
+            weights is IFrozenWeightProvider frozen ? frozen.PlannedBytesPerValue : sizeof(float));
         Parameters = new ParameterStore(weights, saveDtype ?? (_ => DType.F32));
         Parameters.CurrentPart = ModelPart.Vision;
         Vision = VisionTower.Create(Parameters, config.Vision);
@@ -54,6 +55,9 @@ public sealed class MantisModel : IDisposable
     /// </summary>
     public MantisModel To(Device device)
     {
+        if (!device.IsCpu && Parameters.Frozen.Count > 0)
+            throw new MantisException($"this model holds {Parameters.Frozen.Count} weights frozen as {Parameters.Frozen[0].Matrix.Format.Name()} for the CPU engine; " +
+                                      $"they cannot move to {device} (load the model with --weights f32 to run it there)");
         foreach (var p in Parameters.All) p.Tensor.MoveTo(device);
         return this;
     }
@@ -96,7 +100,7 @@ public sealed class MantisModel : IDisposable
         int d = Config.Text.HiddenSize, n = layout.Ids.Length;
         // image ids are looked up as id 0 (their rows are replaced below, so no gradient reaches the table)
         var lookup = layout.Ids.Select((id, i) => layout.FeatureRow[i] >= 0 ? 0 : id).ToArray();
-        var text = Ops.Embedding(Language.EmbedTokens, lookup);
+        var text = Language.Embed(lookup);
         if (features is null || layout.FeatureRow.All(f => f < 0)) return Ops.Reshape(text, layout.Batch, layout.Length, d);
         var flatFeatures = Ops.Reshape(features, -1, d);
         var all = Ops.Concat(new[] { text, flatFeatures }, 0);

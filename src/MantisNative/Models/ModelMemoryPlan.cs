@@ -44,14 +44,18 @@ public sealed record ModelMemoryPlan(IReadOnlyList<(string What, double Floats)>
     }
 
     /// <summary>Throws a <see cref="MantisException"/> when the model cannot be allocated in <paramref name="availableBytes"/>.</summary>
-    public void EnsureFits(long availableBytes, string source)
+    /// <param name="bytesPerValue">what one weight value takes: 4 for float32, about 2 for bf16 kept in place, ~1 for int8</param>
+    public void EnsureFits(long availableBytes, string source, double bytesPerValue = sizeof(float))
     {
         if (LargestTensor > int.MaxValue)
             throw new MantisException($"{source}: one weight would hold {LargestTensor:G4} values ({LargestTensorWhat}), more than the {int.MaxValue} a tensor can hold");
-        if (Bytes <= availableBytes) return;
-        var big = Parts.OrderByDescending(p => p.Floats).Take(2).Select(p => $"{p.What}: {MemoryBudget.Format(p.Floats * sizeof(float))}");
+        double bytes = Parts.Sum(p => p.Floats) * bytesPerValue;
+        if (bytes <= availableBytes) return;
+        var big = Parts.OrderByDescending(p => p.Floats).Take(2).Select(p => $"{p.What}: {MemoryBudget.Format(p.Floats * bytesPerValue)}");
+        string kind = bytesPerValue == sizeof(float) ? "float32 weights" : $"weights at ~{bytesPerValue:0.##} bytes each";
         throw new MantisException(
-            $"{source}: the model needs {MemoryBudget.Format(Bytes)} for its float32 weights, but only {MemoryBudget.Format(availableBytes)} of memory is available; largest: {string.Join("; ", big)}");
+            $"{source}: the model needs {MemoryBudget.Format(bytes)} for its {kind}, but only {MemoryBudget.Format(availableBytes)} of memory is available; largest: {string.Join("; ", big)}" +
+            (bytesPerValue >= 2 ? " (--weights int8 or nf4 quantizes the language model at load)" : ""));
     }
 }
 
@@ -62,18 +66,26 @@ public sealed record ModelMemoryPlan(IReadOnlyList<(string What, double Floats)>
 /// </summary>
 public static class ActivationMemoryPlan
 {
-    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording)
+    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording) =>
+        Bytes(c, batch, tokens, images, recording, recording, checkpointed: false, bytesPerValue: sizeof(float));
+
+    /// <summary>
+    /// The general estimate: <paramref name="visionRecording"/> when the tower trains (a frozen one keeps one layer
+    /// at a time); <paramref name="checkpointed"/> keeps each text and vision layer's input only, plus one layer
+    /// recomputed in the backward; <paramref name="bytesPerValue"/> 2 for a GPU's BF16 activations.
+    /// </summary>
+    public static double Bytes(LlavaConfig c, int batch, int tokens, int images, bool recording, bool visionRecording, bool checkpointed, int bytesPerValue)
     {
         var t = c.Text;
         var v = c.Vision;
         double rows = (double)batch * tokens;
         double textLayer = 8.0 * t.HiddenSize + 4.0 * (t.NumAttentionHeads + t.NumKeyValueHeads) * t.HeadDim + 3.0 * t.IntermediateSize;
         double visionLayer = 10.0 * v.HiddenSize + 2.0 * v.IntermediateSize;
-        double textLayers = recording ? t.NumHiddenLayers : 1;
-        double visionLayers = recording ? v.NumHiddenLayers : 1;
-        double floats = rows * ((recording ? 3.0 : 1.0) * t.VocabSize + textLayers * textLayer)
-                        + (double)images * v.NumPositions * visionLayers * visionLayer;
-        return floats * sizeof(float);
+        double textLayers = !recording ? textLayer : checkpointed ? t.NumHiddenLayers * (double)t.HiddenSize + textLayer : t.NumHiddenLayers * textLayer;
+        double visionLayers = !visionRecording ? visionLayer : checkpointed ? v.NumHiddenLayers * (double)v.HiddenSize + visionLayer : v.NumHiddenLayers * visionLayer;
+        double values = rows * ((recording ? 3.0 : 1.0) * t.VocabSize + textLayers)
+                        + (double)images * v.NumPositions * visionLayers;
+        return values * bytesPerValue;
     }
 
     public static void EnsureFits(LlavaConfig c, int batch, int tokens, int images, bool recording, long availableBytes)

@@ -61,6 +61,9 @@ public abstract class VisionTower
         PostLayerNorm = new LayerNormLayer(ps, $"{Prefix}.post_layernorm", c.HiddenSize, c.LayerNormEps);
     }
 
+    /// <summary>Recompute each encoder layer in the backward instead of keeping its activations (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>pixels [N, C, H, W] to the encoder input [N, positions, D] (hidden state 0).</summary>
     protected abstract Tensor Embed(Tensor pixels);
 
@@ -74,7 +77,10 @@ public abstract class VisionTower
         int last = all is null ? layer : _layers.Length;
         for (int i = 0; i < last; i++)
         {
-            h = _layers[i].Forward(h);
+            var encoderLayer = _layers[i];
+            h = GradientCheckpointing && all is null && Tape.IsRecording
+                ? CheckpointedBlock.Run(xs => encoderLayer.Forward(xs[0]), h)
+                : encoderLayer.Forward(h);
             all?.Add(h);
         }
         return all is null ? h : all[layer];

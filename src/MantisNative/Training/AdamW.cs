@@ -105,6 +105,10 @@ public sealed class AdamW : IDisposable
         ? s.Master.ToArray()
         : throw new MantisException($"AdamW: no state for parameter {name}");
 
+    /// <summary>The fp32 master this optimizer keeps apart from the parameter (a GPU run's), or null (on the host the
+    /// parameter is its own master; a parameter not updated yet has none).</summary>
+    public float[]? SeparateMaster(string name) => _slots.TryGetValue(name, out var s) && s.OwnsMaster ? s.Master.ToArray() : null;
+
     private void ClearSlots()
     {
         foreach (var s in _slots.Values)

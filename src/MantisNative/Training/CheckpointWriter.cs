@@ -5,7 +5,7 @@ using MantisNative.Tensors;
 namespace MantisNative.Training;
 
 /// <summary>
-/// Writes a training checkpoint folder: a Hugging Face model folder (weights in F32 so a resume is exact) plus
+/// Writes a training checkpoint folder: a Hugging Face model folder (weights in F32, a GPU run's fp32 masters, so a resume is exact) plus
 /// trainer state and optimizer moments, and whatever the caller adds (tokenizer, processor config). Everything
 /// goes into a temporary folder that is renamed into place at the end, so a crash never leaves half a checkpoint.
 /// </summary>
@@ -19,7 +19,8 @@ public static class CheckpointWriter
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
             Directory.CreateDirectory(tmp);
-            ModelFiles.Save(model, tmp, saveAllAs: DType.F32);
+            // a GPU run's fp32 masters, not its BF16 weights: the resume (on any device) continues from the exact state
+            ModelFiles.Save(model, tmp, saveAllAs: DType.F32, values: p => optimizer.SeparateMaster(p.Name));
             state.Save(tmp, optimizer);
             addFiles?.Invoke(tmp);
             if (Directory.Exists(full)) Directory.Delete(full, true);

@@ -16,13 +16,13 @@ public enum TrainingOutcome { Completed, Cancelled, TooManyBadSteps }
 /// non-finite steps (and stopping after too many in a row), periodic logs, evaluations and checkpoints.
 /// Deterministic on the CPU: the same config and seed give the same loss sequence; a resumed run continues it.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     private readonly TrainingConfig _cfg;
     private readonly MantisModel _model;
-    private readonly DataLoader _data;
     private readonly AdamW _opt;
     private readonly LrSchedule _schedule;
+    private readonly StepDevice _steps;
 
     public TrainerState State { get; }
 
@@ -39,17 +39,28 @@ public sealed class Trainer
     public AdamW Optimizer => _opt;
     public MantisModel Model => _model;
 
+    /// <summary>The device the run trains on (config device; auto resolved).</summary>
+    public Device Device => _steps.Device;
+    /// <summary>Which device, and for auto why (for the run's first lines).</summary>
+    public string DeviceNote { get; }
+
     public Trainer(TrainingConfig cfg, MantisModel model, DataLoader data, int totalSteps, TrainerState? resume = null, AdamW? optimizer = null)
     {
         _cfg = cfg;
         _model = model;
-        _data = data;
         _opt = optimizer ?? new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
         State = resume ?? new TrainerState { TotalSteps = totalSteps };
         _schedule = new LrSchedule(cfg.LrSchedulerType, cfg.LearningRate, State.TotalSteps, cfg.WarmupRatio);
         model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));
         model.Language.GradientCheckpointing = cfg.GradientCheckpointing;
+        // a frozen tower records nothing (no activations kept), so only a training one is recomputed
+        model.Vision.GradientCheckpointing = cfg.GradientCheckpointing && cfg.Train.Contains("vision");
+        // on a GPU: fp32 masters taken from the F32 weights, then the model moves as BF16
+        _steps = StepDevice.Open(cfg, model, data, _opt, out var note);
+        DeviceNote = note;
     }
+
+    public void Dispose() => _steps.Dispose();
 
     public TrainingOutcome Run(CancellationToken cancel = default)
     {
@@ -62,39 +73,46 @@ public sealed class Trainer
         var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
         var phase = new Stopwatch();
         double forwardSecs = 0, backwardSecs = 0, optimizerSecs = 0;
+        long peakSinceLog = 0, plannedSinceLog = 0;
+        _steps.TakePeakBytes();
         var outcome = TrainingOutcome.Completed;
         while (State.Step < State.TotalSteps)
         {
             if (cancel.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
-            double lossSum = 0;
             bool bad = false;
             for (int micro = 0; micro < _cfg.GradientAccumulationSteps; micro++)
             {
                 waitClock.Start();
-                using var batch = _data.Next();
+                using var step = _steps.Next();
+                var batch = step.Batch;
                 using var activations = new TensorScope(); // frees this micro-step's activations right after backward
                 waitClock.Stop();
                 phase.Restart();
-                var output = _model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
-                float loss = output.Loss!.Item();
+                var output = _model.Forward(batch.InputIds, batch.Size, step.Pixels, batch.Labels, batch.AttentionMask);
+                var loss = output.Loss!;
+                bool finite = _steps.AddLoss(loss);
                 forwardSecs += phase.Elapsed.TotalSeconds;
                 tokens += output.Layout.Valid.Count(v => v);
+                if (_steps.Device.IsCuda)
+                    plannedSinceLog = Math.Max(plannedSinceLog, (long)DeviceMemoryPlan.For(_model, _cfg, batch.Size, batch.Length, batch.ImageCount).Bytes);
                 images += batch.ImageCount;
                 examples += batch.Size;
-                if (!float.IsFinite(loss))
+                if (!finite)
                 {
                     bad = true;
                     Tape.Current.Clear();
                     continue;
                 }
-                lossSum += loss;
                 phase.Restart();
-                Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? output.Loss : Ops.Scale(output.Loss, 1f / _cfg.GradientAccumulationSteps));
+                Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? loss : Ops.Scale(loss, 1f / _cfg.GradientAccumulationSteps));
                 backwardSecs += phase.Elapsed.TotalSeconds;
             }
             double lr = _schedule.At(State.Step);
             phase.Restart();
-            double norm = bad ? double.NaN : GradientClipping.Clip(tensors, _cfg.MaxGradNorm);
+            double lossSum = _steps.TakeLossSum();
+            if (!double.IsFinite(lossSum)) bad = true;
+            float gradScale = 1f;
+            double norm = bad ? double.NaN : _steps.Clip(tensors, _cfg.MaxGradNorm, out gradScale);
             if (!bad && !double.IsFinite(norm)) bad = true;
             if (bad)
             {
@@ -104,14 +122,15 @@ public sealed class Trainer
             else
             {
                 State.BadInARow = 0;
-                _opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? _cfg.WeightDecay : 0.0)), lr);
+                _opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? _cfg.WeightDecay : 0.0)), lr, gradScale);
                 foreach (var t in tensors) t.ZeroGrad();
             }
             optimizerSecs += phase.Elapsed.TotalSeconds;
             double meanLoss = bad ? double.NaN : lossSum / _cfg.GradientAccumulationSteps;
             State.Step++;
             StepsThisRun = State.Step - startStep;
-            State.Data = _data.Position;
+            State.Data = _steps.Position;
+            peakSinceLog = Math.Max(peakSinceLog, _steps.TakePeakBytes());
             State.Losses.Add((State.Step, meanLoss));
             if (State.Losses.Count > 100_000) State.Losses.RemoveAt(0);
 
@@ -126,7 +145,9 @@ public sealed class Trainer
                 {
                     DataWaitFraction = waitClock.Elapsed.TotalSeconds / secs,
                     ForwardSeconds = forwardSecs, BackwardSeconds = backwardSecs, OptimizerSeconds = optimizerSecs,
+                    PeakDeviceBytes = peakSinceLog, PlannedDeviceBytes = plannedSinceLog,
                 });
+                peakSinceLog = plannedSinceLog = 0;
             }
             if (State.BadInARow >= _cfg.MaxBadStepsInARow) { outcome = TrainingOutcome.TooManyBadSteps; break; }
             if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);

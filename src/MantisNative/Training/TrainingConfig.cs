@@ -45,6 +45,7 @@ public sealed record TrainingConfig
     public int MaxBadStepsInARow { get; init; } = 5;
     public bool GradientCheckpointing { get; init; }
     public bool Strict { get; init; }
+    /// <summary>cpu, cuda, cuda:N, or auto (a usable GPU when there is one, else the CPU).</summary>
     public string Device { get; init; } = "auto";
     /// <summary>Examples used per evaluation pass (0: all).</summary>
     public int EvalLimit { get; init; }
@@ -156,11 +157,15 @@ public sealed record TrainingConfig
         foreach (var part in Train)
             Need(part is "projector" or "llm" or "vision", "train", $"has '{part}'; use projector, llm and/or vision");
         Need(Train.Count > 0, "train", "must name at least one part (projector, llm, vision)");
-        // the trainer runs on the CPU: a GPU asked for is refused here rather than silently ignored
-        Need(Device is "auto" or "cpu", "device", Device.StartsWith("cuda", StringComparison.Ordinal)
-            ? $"is '{Device}', but training runs on the CPU for now (GPU training is not built yet); use cpu or auto"
-            : $"must be cpu or auto, got '{Device}'");
+        // the form only; whether the machine has that device is checked when the run opens it (TrainingDevices)
+        Need(Device.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase) || IsDeviceName(Device), "device", $"must be cpu, cuda, cuda:N or auto, got '{Device}'");
         return this;
+    }
+
+    private static bool IsDeviceName(string d)
+    {
+        try { Tensors.Device.Parse(d); return true; }
+        catch (MantisException) { return false; }
     }
 
     private static Exception Bad(string where, string what, string v) => new MantisException($"{where} expects {what}, got '{v}'");

@@ -59,7 +59,25 @@ public sealed class TrainingJob : IDisposable
         {
             WriteCheckpoint = (dir, t) => CheckpointWriter.Write(dir, t.Model, t.State, t.Optimizer, WriteSideFiles),
         };
+        if (Trainer.Device.IsCuda)
+        {
+            try
+            {
+                int imagesPerExample = Math.Max(1, records.Max(r => r.Images.Count));
+                MemoryPlan = DeviceMemoryPlan.ForRun(model, cfg, imagesPerExample);
+                MemoryPlan.EnsureFits(cfg, c => DeviceMemoryPlan.ForRun(model, c, imagesPerExample));
+            }
+            catch
+            {
+                Trainer.Dispose();
+                _loader.Dispose();
+                throw;
+            }
+        }
     }
+
+    /// <summary>A GPU run's memory plan at the configured batch and length (null on the CPU).</summary>
+    public DeviceMemoryPlan? MemoryPlan { get; }
 
     /// <summary>Tokenizer and preprocessor files that travel with every saved model folder.</summary>
     public void WriteSideFiles(string folder)
@@ -87,6 +105,7 @@ public sealed class TrainingJob : IDisposable
     public static TrainingJob Create(TrainingConfig cfg, string? resumeFrom = null)
     {
         cfg.Validate();
+        TrainingDevices.Resolve(cfg.Device, out _);   // a GPU that is not there is refused before any data work
         if (resumeFrom is not null) return Resume(cfg, resumeFrom);
         if (cfg.ModelPath is null) return CreateBuiltIn(cfg);
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
@@ -157,7 +176,7 @@ public sealed class TrainingJob : IDisposable
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         try
         {
-            ModelFiles.Save(Model, tmp);
+            ModelFiles.Save(Model, tmp, values: p => Trainer.Optimizer.SeparateMaster(p.Name));
             WriteSideFiles(tmp);
         }
         catch
@@ -184,6 +203,7 @@ public sealed class TrainingJob : IDisposable
 
     public void Dispose()
     {
+        Trainer.Dispose();
         _loader.Dispose();
         Model.Dispose();
     }

@@ -11,4 +11,9 @@ public sealed record TrainingLog(
     public double ForwardSeconds { get; init; }
     public double BackwardSeconds { get; init; }
     public double OptimizerSeconds { get; init; }
+    /// <summary>The most device memory in use (caching allocator's high-water) during the steps since the previous log;
+    /// 0 on the host.</summary>
+    public long PeakDeviceBytes { get; init; }
+    /// <summary>The memory plan (<see cref="DeviceMemoryPlan"/>) of the largest micro-batch of those steps; 0 on the host.</summary>
+    public long PlannedDeviceBytes { get; init; }
 }

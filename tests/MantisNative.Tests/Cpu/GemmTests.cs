@@ -101,6 +101,42 @@ public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
         finally { CpuParallel.Threads = saved; }
     }
 
+    /// <summary>
+    /// The threaded driver takes M blocks and B chunks dynamically, but each C element must still sum its K
+    /// blocks in order, so any thread count gives exactly the one-thread bits (training is deterministic on
+    /// any thread count). Shapes with several K steps (the two B buffers reused), several column panels, and a
+    /// small row-major B read in place with a ragged last panel.
+    /// </summary>
+    [TestCase(false, false, 300, 200, 1000)]
+    [TestCase(true, true, 250, 2100, 600)]
+    [TestCase(false, false, 40, 70, 700)]
+    [TestCase(true, false, 30, 45, 900)]
+    public void ThreadedResultIsBitwiseTheOneThreadResult(bool transA, bool transB, int m, int n, int k)
+    {
+        var rng = new Random(m + n + k);
+        var a = GemmReference.Random(rng, (long)m * k);
+        var b = GemmReference.Random(rng, (long)k * n);
+        var c0 = GemmReference.Random(rng, (long)m * n);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        int saved = CpuParallel.Threads;
+        try
+        {
+            float[] Run(int threads)
+            {
+                CpuParallel.Threads = threads;
+                var c = (float[])c0.Clone();
+                Gemm.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, n);
+                return c;
+            }
+            var one = Run(1);
+            var want = GemmReference.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c0, n);
+            Assert.That(GemmReference.RelativeError(one, want, m, n, n), Is.LessThanOrEqualTo(Tolerance), "one thread vs reference");
+            foreach (int threads in new[] { 2, 3 })
+                Assert.That(Run(threads), Is.EqualTo(one), $"{threads} threads differ from one thread");
+        }
+        finally { CpuParallel.Threads = saved; }
+    }
+
     /// <summary>Random shapes, transposes, scalars and paddings: catches combinations the grid does not list.</summary>
     [Test]
     public void RandomShapesMatchReference()

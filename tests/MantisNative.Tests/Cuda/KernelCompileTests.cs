@@ -49,6 +49,10 @@ public class KernelCompileTests
         Assert.That(cubin.Single(r => r.Source == "attention").Kernels.Select(k => k.Function),
             Is.SupersetOf(new[] { "attention_forward_d64", "attention_forward_d72", "attention_forward_d80", "attention_forward_d128",
                                   "attention_backward_d64", "attention_backward_d72", "attention_backward_d80", "attention_backward_d128" }));
+        // the sm_80 attention kernels: every entry point reported, none spills (their register tiles are sized for that)
+        var flash = cubin.Single(r => r.Source == FlashAttentionLaunch.Source).Kernels;
+        Assert.That(flash, Has.Count.EqualTo(FlashAttentionLaunch.HeadDims.Count * 4 + 2));
+        Assert.That(flash.Where(k => k.Spills).Select(k => $"{k.Function}: {k.SpillStoreBytes} B stored, {k.SpillLoadBytes} B loaded"), Is.Empty);
     }
 
     /// <summary>The FA3-design forward really is built from Hopper's instructions: its sm_90a PTX holds wgmma (Q K^T

@@ -25,8 +25,8 @@ public class AttentionPathSelectionTests
     {
         var (rc, output) = MantisAt("8.0", 0, "gpu-check", "--small", "--no-timings", "--seed", "23");
         Assert.That(output, Does.Contain("(sm_80,"), "the device reports sm_80");
-        Assert.That(output, Does.Match(@"ok +op +attention bidir gqa d72 +fwd"));
-        Assert.That(output, Does.Match(@"ok +op +attention causal mask d80 +fwd"));
+        Assert.That(output, Does.Match(@"ok +op +attention bidir d72 +fwd"));
+        Assert.That(output, Does.Match(@"ok +op +attention causal cross gqa d96 +fwd"));
         Assert.That(rc, Is.EqualTo(0), output);
     }
 

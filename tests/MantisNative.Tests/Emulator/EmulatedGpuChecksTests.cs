@@ -30,6 +30,10 @@ public class EmulatedGpuChecksTests
         Assert.That(rc, Is.EqualTo(0), output);
         Assert.That(output, Does.Match(@"all \d+ checks passed"));
         Assert.That(output, Does.Contain("attention d128"), "the checks ran the attention kernels");
+        // the sm_80 path (the emulated device is sm_90): the instruction twins against the ISA tables, every variant
+        foreach (var line in new[] { "mma.m16n8k16 bf16 fragments", "ldmatrix.m8n8.x4.trans fragments", "cp.async wait_group 0",
+                                     "flash d72 bidir", "flash d128 causal 1x150 h8/2 bthd mask lens decode dq" })
+            Assert.That(output, Does.Contain(line), line);
         Assert.That(output, Does.Contain("ok    attention sm90 d72 bidir masked"), "the checks ran the sm_90a attention (the emulator reports 9.0)");
     }
 

@@ -18,6 +18,18 @@ internal sealed record AttentionShape(int Batch, int Heads, int KvHeads, int Que
     public int KeyEnd(int i) => Causal ? Math.Min(KeyLen, i + (KeyLen - QueryLen) + 1) : KeyLen;
 
     public bool Valid(int b, int j) => KeyValid is null || KeyValid[b * KeyLen + j];
+
+    /// <summary>
+    /// One past the last valid key of row b: keys beyond it are all masked (a preallocated KV cache's unfilled
+    /// tail), so the loops stop there instead of scoring the whole capacity (they would add exact zeros).
+    /// </summary>
+    public int ValidEnd(int b)
+    {
+        if (KeyValid is null) return KeyLen;
+        int j = KeyLen;
+        while (j > 0 && !KeyValid[b * KeyLen + j - 1]) j--;
+        return j;
+    }
 }
 
 /// <summary>
@@ -70,7 +82,7 @@ internal static unsafe class Attention
             float* O = (float*)po + (long)bh * T * D;
             float* L = (float*)pl + (long)bh * T;
             int q0 = qb * QueryBlock, nq = Math.Min(QueryBlock, T - q0);
-            int kEnd = a.KeyEnd(q0 + nq - 1);
+            int kEnd = Math.Min(a.KeyEnd(q0 + nq - 1), a.ValidEnd(b));
             var scratch = Scratch(QueryBlock * KeyBlock + 2 * QueryBlock);
             fixed (float* sc = scratch)
             {
@@ -162,7 +174,7 @@ internal static unsafe class Attention
         for (int q0 = 0; q0 < T; q0 += QueryBlock)
         {
             int nq = Math.Min(QueryBlock, T - q0);
-            int kEnd = a.KeyEnd(q0 + nq - 1);
+            int kEnd = Math.Min(a.KeyEnd(q0 + nq - 1), a.ValidEnd(b));
             for (int i = 0; i < nq; i++)
                 Dvec[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + (long)(q0 + i) * D, D), new ReadOnlySpan<float>(O + (long)(q0 + i) * D, D));
             for (int k0 = 0; k0 < kEnd; k0 += KeyBlock)

@@ -14,7 +14,7 @@ internal static unsafe class GemmKernel128
     public const int MR = 8, NR = 12;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Tile(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector128<float> c00 = default, c01 = default, c02 = default;
         Vector128<float> c10 = default, c11 = default, c12 = default;
@@ -27,9 +27,9 @@ internal static unsafe class GemmKernel128
         Vector128<float> a0, b0, b1, b2;
         for (int p = 0; p < kc; p++)
         {
-            b0 = Vector128.LoadAligned(b);
-            b1 = Vector128.LoadAligned(b + 4);
-            b2 = Vector128.LoadAligned(b + 8);
+            b0 = Vector128.Load(b);
+            b1 = Vector128.Load(b + 4);
+            b2 = Vector128.Load(b + 8);
             a0 = Vector128.Create(a[0]); c00 = Fma(a0, b0, c00); c01 = Fma(a0, b1, c01); c02 = Fma(a0, b2, c02);
             a0 = Vector128.Create(a[1]); c10 = Fma(a0, b0, c10); c11 = Fma(a0, b1, c11); c12 = Fma(a0, b2, c12);
             a0 = Vector128.Create(a[2]); c20 = Fma(a0, b0, c20); c21 = Fma(a0, b1, c21); c22 = Fma(a0, b2, c22);
@@ -39,7 +39,7 @@ internal static unsafe class GemmKernel128
             a0 = Vector128.Create(a[6]); c60 = Fma(a0, b0, c60); c61 = Fma(a0, b1, c61); c62 = Fma(a0, b2, c62);
             a0 = Vector128.Create(a[7]); c70 = Fma(a0, b0, c70); c71 = Fma(a0, b1, c71); c72 = Fma(a0, b2, c72);
             a += MR;
-            b += NR;
+            b += ldb;
         }
         var va = Vector128.Create(alpha);
         var vb = Vector128.Create(beta);

@@ -13,7 +13,7 @@ internal static unsafe class GemmKernel256
     public const int MR = 6, NR = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Tile(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -27,8 +27,8 @@ internal static unsafe class GemmKernel256
         for (int i = 0; i < MR; i++) Sse.Prefetch0(c + i * ldc);
         for (int p = 0; p < kc; p++)
         {
-            b0 = Avx.LoadAlignedVector256(b);
-            b1 = Avx.LoadAlignedVector256(b + 8);
+            b0 = Avx.LoadVector256(b);
+            b1 = Avx.LoadVector256(b + 8);
             a0 = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(a0, b0, c00); c01 = Fma.MultiplyAdd(a0, b1, c01);
             a0 = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(a0, b0, c10); c11 = Fma.MultiplyAdd(a0, b1, c11);
             a0 = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(a0, b0, c20); c21 = Fma.MultiplyAdd(a0, b1, c21);
@@ -36,7 +36,7 @@ internal static unsafe class GemmKernel256
             a0 = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(a0, b0, c40); c41 = Fma.MultiplyAdd(a0, b1, c41);
             a0 = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(a0, b0, c50); c51 = Fma.MultiplyAdd(a0, b1, c51);
             a += MR;
-            b += NR;
+            b += ldb;
         }
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);

@@ -14,9 +14,10 @@ internal static unsafe class GemmKernel512
 {
     public const int MR = 12, NR = 32;
 
-    /// <summary>C[0..12, 0..32] = alpha * (packed A panel x packed B panel) + beta * C (beta == 0: C not read).</summary>
+    /// <summary>C[0..12, 0..32] = alpha * (packed A panel x B panel) + beta * C (beta == 0: C not read).</summary>
+    /// <param name="ldb">Floats between B's k steps: NR for a packed panel, the row length for a row-major B read in place.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Tile(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -33,8 +34,8 @@ internal static unsafe class GemmKernel512
         Vector512<float> a0, b0, b1;
         for (int p = 0; p < kc; p++)
         {
-            b0 = Avx512F.LoadAlignedVector512(b);
-            b1 = Avx512F.LoadAlignedVector512(b + 16);
+            b0 = Avx512F.LoadVector512(b);
+            b1 = Avx512F.LoadVector512(b + 16);
             a0 = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
             a0 = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(a0, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a0, b1, c11);
             a0 = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(a0, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a0, b1, c21);
@@ -48,7 +49,7 @@ internal static unsafe class GemmKernel512
             a0 = Vector512.Create(a[10]); c100 = Avx512F.FusedMultiplyAdd(a0, b0, c100); c101 = Avx512F.FusedMultiplyAdd(a0, b1, c101);
             a0 = Vector512.Create(a[11]); c110 = Avx512F.FusedMultiplyAdd(a0, b0, c110); c111 = Avx512F.FusedMultiplyAdd(a0, b1, c111);
             a += MR;
-            b += NR;
+            b += ldb;
         }
         var va = Vector512.Create(alpha);
         var vb = Vector512.Create(beta);

@@ -5,11 +5,11 @@ internal static unsafe class GemmKernelScalar
 {
     public const int MR = 4, NR = 4;
 
-    public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Tile(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += MR, b += ldb)
         {
             float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
             float a0 = a[0]; c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;

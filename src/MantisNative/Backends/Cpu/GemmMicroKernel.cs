@@ -16,12 +16,16 @@ internal static unsafe class GemmMicroKernel
     /// SkipLocalsInit: the edge scratch is fully written by the kernel before it is read, and zeroing its
     /// 1.6 KB on every edge tile cost ~4 % of the tiny model's training step (small GEMMs are mostly edges).
     /// </remarks>
-    [SkipLocalsInit]
     public static void Tile(GemmFamily f, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, int mr, int nr)
+        => Tile(f, kc, a, b, f.NR, c, ldc, alpha, beta, mr, nr);
+
+    /// <summary>As above with B's k steps <paramref name="ldb"/> floats apart (a full-width B panel read in place when ldb != NR).</summary>
+    [SkipLocalsInit]
+    public static void Tile(GemmFamily f, int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta, int mr, int nr)
     {
         if (mr == f.MR && nr == f.NR)
         {
-            FullTile(f.Isa, kc, a, b, c, ldc, alpha, beta);
+            FullTile(f.Isa, kc, a, b, ldb, c, ldc, alpha, beta);
             return;
         }
         // Edge tile: the packed panels are zero-padded, so compute the full tile into scratch and copy the
@@ -29,7 +33,7 @@ internal static unsafe class GemmMicroKernel
         float* tmp = stackalloc float[MaxTile + 16];
         tmp = (float*)(((nint)tmp + 63) & ~(nint)63);
         int ntr = f.NR;
-        FullTile(f.Isa, kc, a, b, tmp, ntr, 1f, 0f);
+        FullTile(f.Isa, kc, a, b, ldb, tmp, ntr, 1f, 0f);
         for (int i = 0; i < mr; i++)
         {
             float* cr = c + i * ldc, tr = tmp + i * ntr;
@@ -41,14 +45,14 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FullTile(CpuIsa isa, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void FullTile(CpuIsa isa, int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         switch (isa)
         {
-            case CpuIsa.Avx512: GemmKernel512.Tile(kc, a, b, c, ldc, alpha, beta); break;
-            case CpuIsa.Avx2: GemmKernel256.Tile(kc, a, b, c, ldc, alpha, beta); break;
-            case CpuIsa.Neon: GemmKernel128.Tile(kc, a, b, c, ldc, alpha, beta); break;
-            default: GemmKernelScalar.Tile(kc, a, b, c, ldc, alpha, beta); break;
+            case CpuIsa.Avx512: GemmKernel512.Tile(kc, a, b, ldb, c, ldc, alpha, beta); break;
+            case CpuIsa.Avx2: GemmKernel256.Tile(kc, a, b, ldb, c, ldc, alpha, beta); break;
+            case CpuIsa.Neon: GemmKernel128.Tile(kc, a, b, ldb, c, ldc, alpha, beta); break;
+            default: GemmKernelScalar.Tile(kc, a, b, ldb, c, ldc, alpha, beta); break;
         }
     }
 }

@@ -1,33 +1,47 @@
 namespace MantisNative.Backends.Cpu;
 
 /// <summary>
-/// Multi-threaded form of <see cref="GemmBlocked"/>'s loop nest. All threads share one packed B panel; the
-/// M blocks (each packing its own A block into its thread's L2) are handed out dynamically, about three per
-/// thread, so a thread slowed by a neighbour process simply takes fewer. A and B are each packed exactly
-/// once per (jc, pc) (splitting C into independent tiles instead would repack them per tile, which costs
-/// 10-30 % at these sizes: packing streams from memory at only a few floats per ns).
-/// B is double-buffered: the work items of K step pc also pack the B panel of step pc+1, so each K step
-/// is one fork-join instead of two.
+/// Multi-threaded form of <see cref="GemmBlocked"/>'s loop nest, in ONE parallel region per GEMM.
 /// </summary>
+/// <remarks>
+/// The nest's (jc, pc) blocks are numbered as steps. Per step, the threads pack the shared B panel in
+/// chunks, then take the M blocks (each packs its own A block into its thread's L2 and runs the macro-kernel)
+/// dynamically from an atomic counter, so a thread slowed by a neighbour process simply takes fewer. A thread
+/// that runs out of M blocks goes straight on to pack the next step's B into the other of two buffers while the
+/// others finish: no fork-join and no full barrier between K steps (the previous driver forked and joined once
+/// per K step; on a loaded machine each wake-up cost tens of microseconds to milliseconds).
+/// Every wait is for work another thread has already claimed and is running, never for work nobody has taken:
+/// if the pool runs the workers one after another (a busy pool, a nested call), the first does everything and
+/// the rest find nothing left, so the schedule cannot deadlock. Dependencies:
+/// <list type="bullet">
+/// <item>compute of step s needs step s's B packed (all its chunks done);</item>
+/// <item>packing step s overwrites the buffer of step s - 2, so it waits for that step's M blocks;</item>
+/// <item>M block i of step s adds onto what step s - 1 wrote to the same C tile (same jc, pc &gt; 0), so it
+/// waits for that block: each C element still sums its K blocks in order, so results are bitwise the same
+/// as on one thread with the same blocking.</item>
+/// </list>
+/// </remarks>
 internal sealed unsafe class GemmParallel
 {
     [ThreadStatic] private static GemmParallel? _cached;
 
     // Job parameters: one instance per driving thread, reused so a call allocates nothing.
-    private bool _transA, _transB;
-    private float* _a, _b, _c, _bufCur, _bufNext;
+    private bool _transA, _transB, _inPlace;
+    private float* _a, _b, _c, _bufs;
     private nint _lda, _ldb, _ldc;
-    private int _m, _jc, _nc, _panels, _mc, _blocksM, _groups, _packChunks, _packItems;
-    private int _pcCur, _kcCur, _pcNext, _kcNext;
-    private float _alpha, _betaCur;
+    private int _m, _n, _k, _kcStep, _ncStep, _kSteps, _steps, _mc, _blocksM, _threads, _maxItems;
+    private long _panelFloats;
+    private float _alpha, _beta;
+    private volatile bool _failed;
     private GemmFamily _f = null!;
-    private readonly Action<int> _step, _packOnly;
+    private readonly Action<int> _worker;
 
-    private GemmParallel()
-    {
-        _step = StepItem;
-        _packOnly = PackNextChunk;
-    }
+    // Per step: chunks of B claimed / packed, M blocks claimed / done. Per column block jc and M block (and
+    // column group): the last step whose result it has written. Kept per jc, not per M block alone: a thread
+    // already in the next column block writes the same item number while a slower one finishes this block.
+    private int[] _packClaim = [], _packDone = [], _compClaim = [], _compDone = [], _itemStep = [];
+
+    private GemmParallel() => _worker = Worker;
 
     public static void Run(GemmFamily f, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
@@ -46,71 +60,117 @@ internal sealed unsafe class GemmParallel
         _f = f;
         int MR = f.MR, NR = f.NR;
         _transA = transA; _transB = transB; _a = a; _b = b; _c = c;
-        _lda = lda; _ldb = ldb; _ldc = ldc; _m = m; _alpha = alpha;
+        _lda = lda; _ldb = ldb; _ldc = ldc; _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
+        _threads = threads;
+        _failed = false;
 
         var (kcStep, ncStep, _) = GemmBlocked.Steps(f, m, n, k);
+        _kcStep = kcStep; _ncStep = ncStep;
+        _kSteps = GemmBlocked.CeilDiv(k, kcStep);
+        _steps = _kSteps * GemmBlocked.CeilDiv(n, ncStep);
         // At least three M blocks per thread when m allows, none under 4 * MR rows.
         int blocksM = Math.Max(1, Math.Min(Math.Max(GemmBlocked.CeilDiv(m, f.MCMax), 3 * threads), m / (4 * MR)));
         _mc = GemmBlocked.RoundUp(GemmBlocked.CeilDiv(m, blocksM), MR);
         _blocksM = GemmBlocked.CeilDiv(m, _mc);
+        _inPlace = GemmBPanels.ReadInPlace(f, transB, m, n, k);
 
-        long panelFloats = (long)kcStep * GemmBlocked.RoundUp(Math.Min(ncStep, n), NR);
-        float* bufs = GemmBuffers.Current.PackB(2 * panelFloats);
+        _panelFloats = (long)kcStep * (_inPlace ? NR : GemmBlocked.RoundUp(Math.Min(ncStep, n), NR));
+        _bufs = GemmBuffers.Current.PackB(2 * _panelFloats);
 
-        for (int jc = 0; jc < n; jc += ncStep)
+        _maxItems = _blocksM * Groups(GemmBlocked.CeilDiv(Math.Min(ncStep, n), NR));
+        Reset(ref _packClaim, _steps, 0); Reset(ref _packDone, _steps, 0);
+        Reset(ref _compClaim, _steps, 0); Reset(ref _compDone, _steps, 0);
+        Reset(ref _itemStep, _maxItems * (_steps / _kSteps), -1);
+        CpuParallel.For(threads, _worker, threads);
+    }
+
+    private static void Reset(ref int[] array, int length, int value)
+    {
+        if (array.Length < length) array = new int[Math.Max(length, array.Length * 2)];
+        Array.Fill(array, value, 0, length);
+    }
+
+    /// <summary>Too few M blocks for the threads (small m): the column panels are split into groups as well (each group packs the same, small, A block).</summary>
+    private int Groups(int panels) => _blocksM >= 3 * _threads ? 1 : Math.Min(panels, GemmBlocked.CeilDiv(3 * _threads, _blocksM));
+
+    /// <summary>Chunks the step's B work is split into: in place, just the ragged edge panel if there is one.</summary>
+    private int PackChunks(int panels, int nc) => _inPlace ? (nc % _f.NR == 0 ? 0 : 1) : Math.Min(panels, 2 * _threads);
+
+    private void Worker(int _)
+    {
+        try
         {
-            _jc = jc;
-            _nc = Math.Min(ncStep, n - jc);
-            _panels = GemmBlocked.CeilDiv(_nc, NR);
-            // Too few M blocks for the threads (small m): split the column panels into groups as well
-            // (each group packs the same A block, which is small when m is).
-            _groups = _blocksM >= 3 * threads ? 1 : Math.Min(_panels, GemmBlocked.CeilDiv(3 * threads, _blocksM));
-            _packChunks = Math.Min(_panels, 2 * threads);
-
-            _bufNext = bufs;
-            _pcNext = 0;
-            _kcNext = Math.Min(kcStep, k);
-            CpuParallel.For(_packChunks, _packOnly, threads);
-            for (int pc = 0; pc < k; pc += kcStep)
-            {
-                _pcCur = pc;
-                _kcCur = Math.Min(kcStep, k - pc);
-                _bufCur = _bufNext;
-                _betaCur = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first one's result
-                bool more = pc + kcStep < k;
-                _bufNext = _bufCur == bufs ? bufs + panelFloats : bufs;
-                _pcNext = pc + kcStep;
-                _kcNext = more ? Math.Min(kcStep, k - _pcNext) : 0;
-                _packItems = more ? _packChunks : 0;
-                CpuParallel.For(_packItems + _blocksM * _groups, _step, threads);
-            }
+            for (int s = 0; s < _steps; s++) Step(s);
+        }
+        catch
+        {
+            _failed = true; // release the other workers' waits; the pool rethrows this exception
+            throw;
         }
     }
 
-    private void StepItem(int item)
+    private void Step(int s)
     {
-        if (item < _packItems) PackNextChunk(item);
-        else ComputeItem(item - _packItems);
+        int NR = _f.NR;
+        int jc = s / _kSteps * _ncStep, pc = s % _kSteps * _kcStep;
+        int nc = Math.Min(_ncStep, _n - jc), kc = Math.Min(_kcStep, _k - pc);
+        int panels = GemmBlocked.CeilDiv(nc, NR);
+        int chunks = PackChunks(panels, nc), groups = Groups(panels), items = _blocksM * groups;
+        float* buf = _bufs + (s & 1) * _panelFloats;
+
+        int chunk;
+        while (Volatile.Read(ref _packClaim[s]) < chunks && (chunk = Interlocked.Increment(ref _packClaim[s]) - 1) < chunks)
+        {
+            if (s >= 2) WaitFor(ref _compDone[s - 2], ItemsOf(s - 2));
+            int p0 = (int)((long)panels * chunk / chunks), p1 = (int)((long)panels * (chunk + 1) / chunks);
+            if (_inPlace) (p0, p1) = (0, panels); // the one chunk is the ragged edge panel
+            GemmBlocked.PrepareB(_f, _transB, _b, _ldb, pc, kc, jc, nc, p0, p1, _inPlace, buf);
+            Interlocked.Increment(ref _packDone[s]);
+        }
+        WaitFor(ref _packDone[s], chunks);
+        var bp = _inPlace
+            ? GemmBPanels.InPlace(_f, _b + (nint)pc * _ldb + jc, _ldb, nc, buf)
+            : GemmBPanels.Packed(_f, buf, kc);
+
+        int item;
+        while (Volatile.Read(ref _compClaim[s]) < items && (item = Interlocked.Increment(ref _compClaim[s]) - 1) < items)
+        {
+            ref int done = ref _itemStep[s / _kSteps * _maxItems + item];
+            if (pc > 0) WaitFor(ref done, s - 1);
+            Compute(item, groups, panels, jc, nc, pc, kc, bp);
+            Volatile.Write(ref done, s);
+            Interlocked.Increment(ref _compDone[s]);
+        }
     }
 
-    private void PackNextChunk(int chunk)
+    private int ItemsOf(int s)
     {
-        int p0 = (int)((long)_panels * chunk / _packChunks), p1 = (int)((long)_panels * (chunk + 1) / _packChunks);
-        GemmPacking.PackB(_f, _transB, _b, _ldb, _pcNext, _kcNext, _jc, _nc, p0, p1, _bufNext);
+        int jc = s / _kSteps * _ncStep;
+        return _blocksM * Groups(GemmBlocked.CeilDiv(Math.Min(_ncStep, _n - jc), _f.NR));
     }
 
-    private void ComputeItem(int item)
+    private void Compute(int item, int groups, int panels, int jc, int nc, int pc, int kc, in GemmBPanels bp)
     {
         int MR = _f.MR, NR = _f.NR;
-        int ib = item / _groups, g = item % _groups;
+        int ib = item / groups, g = item % groups;
         int ic = ib * _mc;
         int mc = Math.Min(_mc, _m - ic);
-        int kc = _kcCur;
         float* pa = GemmBuffers.Current.PackA((long)GemmBlocked.RoundUp(mc, MR) * kc);
-        GemmPacking.PackA(_f, _transA, _a, _lda, ic, mc, _pcCur, kc, pa);
+        GemmPacking.PackA(_f, _transA, _a, _lda, ic, mc, pc, kc, pa);
 
-        int jp0 = (int)((long)_panels * g / _groups), jp1 = (int)((long)_panels * (g + 1) / _groups);
-        GemmBlocked.MacroKernel(_f, mc, (Math.Min(jp1 * NR, _nc) - jp0 * NR), kc, _alpha, pa, _bufCur + (nint)jp0 * NR * kc,
-            _betaCur, _c + ic * _ldc + _jc + jp0 * NR, _ldc);
+        int jp0 = (int)((long)panels * g / groups), jp1 = (int)((long)panels * (g + 1) / groups);
+        GemmBlocked.MacroKernel(_f, mc, nc, kc, _alpha, pa, bp, jp0, jp1, pc == 0 ? _beta : 1f, _c + ic * _ldc + jc, _ldc);
     }
+
+    private void WaitFor(ref int counter, int target)
+    {
+        if (Volatile.Read(ref counter) >= target) return;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref counter) < target)
+        {
+            if (_failed) throw new OperationCanceledException("another GEMM worker failed");
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
 }

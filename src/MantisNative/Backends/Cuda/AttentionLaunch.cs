@@ -12,7 +12,7 @@ internal static class AttentionLaunch
     public const int KeysPerTile = 32;                // ATT_BC
     public const int Threads = Warps * 32;
 
-    public static readonly IReadOnlyList<int> HeadDims = new[] { 8, 16, 32, 64, 72, 80, 128 };
+    public static readonly IReadOnlyList<int> HeadDims = new[] { 8, 16, 24, 32, 64, 72, 80, 128 };
 
     public static bool Supports(int headDim) => HeadDims.Contains(headDim);
 

@@ -25,6 +25,12 @@ internal sealed class CachingAllocator : IDeviceAllocator
     public CachingAllocator(IRawDeviceMemory raw) => _raw = raw;
 
     public long BytesInUse { get; private set; }
+    public long PeakBytesInUse { get; private set; }
+
+    public void ResetPeak()
+    {
+        lock (_gate) PeakBytesInUse = BytesInUse;
+    }
     /// <summary>Bytes held in free lists (allocated from the driver, not in use).</summary>
     public long BytesCached { get; private set; }
 
@@ -62,6 +68,7 @@ internal sealed class CachingAllocator : IDeviceAllocator
     {
         _live[p] = size;
         BytesInUse += size;
+        PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
         return p;
     }
 

@@ -2,10 +2,13 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
-// Attention on the device (kernels/attention.cu; the forward on sm_90 through kernels/flash_attention_sm90.cu). The op's layout is [B, H, T, D]; the kernels read
-// [B, T, H, D], so q, k, v, the output and its gradient are permuted on the way in and the results on the way out
-// (the backward permutes its inputs again rather than keeping four copies alive from the forward; a layout-native
-// path is a later speed issue).
+// Attention on the device. Compute capability 8.0 and newer: the tensor-core kernels of
+// kernels/flash_attention_sm80.cu, which take strides and read the op's [B, H, T, D] tensors in place (no permute
+// copies), with a split-KV decode kernel for one query token. Older devices: the scalar kernels of
+// kernels/attention.cu, which read [B, T, H, D], so q, k, v, the output and its gradient are permuted around them.
+// Compute capability 9.0: the forward of kernels/flash_attention_sm90.cu (TMA, wgmma; FlashAttentionSm90), on
+// token-major copies for now (its tensor maps take token and batch strides; head-major views are a later step),
+// and the backward above (it reads the same lse).
 internal sealed partial class CudaOps
 {
     private static readonly int[] SwapHeadsAndTokens = { 0, 2, 1, 3 };
@@ -29,22 +32,25 @@ internal sealed partial class CudaOps
             throw new MantisException($"Attention on {keyValid.Device}: the key mask must be U8 or Bool, got {keyValid.DType}");
     }
 
+    private bool UsesFlash(int headDim) => FlashAttentionLaunch.RunsOn(_be.Context.Device) && FlashAttentionLaunch.Supports(headDim);
+
+    private void LaunchFlash(string function, Dim3 grid, uint sharedBytes, KernelArgs args) =>
+        _be.Launch(FlashAttentionLaunch.Source, function, grid, args, FlashAttentionLaunch.Threads, sharedBytes);
+
     public (Tensor O, Tensor Lse) AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
     {
         RequireBf16("Attention", q, k, v);
         RequireMask(keyValid);
         var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        if (T > 0 && S > 0 && B * H > 0 && FlashAttentionSm90.Selected(_be.Context.Device, D)) return Sm90Forward(q, k, v, keyValid, geo);
+        if (UsesFlash(D)) return FlashForward(q, k, v, keyValid, geo);
         RequireKernel(q, D);
         using var qt = ToTokenMajor(q);
         using var kt = ToTokenMajor(k);
         using var vt = ToTokenMajor(v);
         using var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
         var lse = EmptyF32(q, new Shape(B, H, T));
-        if (T > 0 && B * H > 0 && S > 0 && FlashAttentionSm90.Selected(_be.Context.Device, D))
-            _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(D), FlashAttentionSm90.Grid(B, H, T),
-                FlashAttentionSm90.Args(P(qt), P(kt), P(vt), P(ot), P(lse), B, H, Hkv, T, S, D, geo.Scale, geo.Causal, 0UL, P(keyValid)),
-                FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(D));
-        else if (T > 0 && B * H > 0)
+        if (T > 0 && B * H > 0)
             _be.Launch("attention", AttentionLaunch.ForwardFunction(D), AttentionLaunch.ForwardGrid(B, H, T),
                 new KernelArgs().Ptr(P(qt)).Ptr(P(kt)).Ptr(P(vt)).Ptr(P(ot)).Ptr(P(lse)).Int(H).Int(Hkv).Int(T).Int(S)
                     .Float(geo.Scale).Int(geo.Causal ? 1 : 0).Ptr(0UL).Ptr(P(keyValid)), AttentionLaunch.Threads);
@@ -59,6 +65,7 @@ internal sealed partial class CudaOps
         RequireBf16("Attention backward", g, q, k, v, o);
         RequireMask(keyValid);
         var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        if (UsesFlash(D)) return FlashBackward(g, q, k, v, o, lse, keyValid, geo, needQ, needK, needV);
         using var qt = ToTokenMajor(q);
         using var kt = ToTokenMajor(k);
         using var vt = ToTokenMajor(v);
@@ -87,5 +94,54 @@ internal sealed partial class CudaOps
             return gi;
         }
         return (Back(needQ, q, dq), Back(needK, k, dk), Back(needV, v, dv));
+    }
+
+    private (Tensor O, Tensor Lse) Sm90Forward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
+    {
+        var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        using var qt = ToTokenMajor(q);
+        using var kt = ToTokenMajor(k);
+        using var vt = ToTokenMajor(v);
+        using var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
+        var lse = EmptyF32(q, new Shape(B, H, T));
+        _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(D), FlashAttentionSm90.Grid(B, H, T),
+            FlashAttentionSm90.Args(P(qt), P(kt), P(vt), P(ot), P(lse), B, H, Hkv, T, S, D, geo.Scale, geo.Causal, 0UL, P(keyValid)),
+            FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(D));
+        var o = Tensor.EmptyOn(q.Device, q.Shape, DType.BF16);
+        PermuteInto(ot, SwapHeadsAndTokens, o);
+        return (o, lse);
+    }
+
+    private (Tensor O, Tensor Lse) FlashForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
+    {
+        var lay = FlashLayout.HeadMajor(geo);
+        var o = Tensor.EmptyOn(q.Device, q.Shape, DType.BF16);
+        var lse = EmptyF32(q, new Shape(geo.Batch, geo.Heads, geo.QueryLen));
+        if (FlashAttentionLaunch.UsesDecode(geo.QueryLen, geo.Heads, geo.KvHeads))
+        {
+            var split = FlashAttentionLaunch.DecodeSplit(geo.Batch, geo.KvHeads, geo.KeyLen, _be.Context.Device.MultiprocessorCount);
+            var (outs, lses) = FlashAttentionCalls.DecodeScratch(geo, split.Splits);
+            using var oPart = EmptyF32(q, new Shape(checked((int)outs)));
+            using var lsePart = EmptyF32(q, new Shape(checked((int)lses)));
+            FlashAttentionCalls.Decode(LaunchFlash, geo, lay, split, P(q), P(k), P(v), P(o), P(lse), 0UL, P(keyValid), P(oPart), P(lsePart));
+        }
+        else
+            FlashAttentionCalls.Forward(LaunchFlash, geo, lay, P(q), P(k), P(v), P(o), P(lse), 0UL, P(keyValid));
+        return (o, lse);
+    }
+
+    private (Tensor? Q, Tensor? K, Tensor? V) FlashBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse, Tensor? keyValid,
+        AttentionGeometry geo, bool needQ, bool needK, bool needV)
+    {
+        // F32 gradients in the op's layout, every element written by the kernels; dK and dV come from one pass
+        using var delta = EmptyF32(q, new Shape(geo.Batch, geo.Heads, geo.QueryLen));
+        var dq = needQ ? EmptyF32(q, q.Shape) : null;
+        var dk = needK || needV ? EmptyF32(k, k.Shape) : null;
+        var dv = needK || needV ? EmptyF32(v, v.Shape) : null;
+        FlashAttentionCalls.Backward(LaunchFlash, geo, FlashLayout.HeadMajor(geo), _be.Context.Device.MultiprocessorCount,
+            P(q), P(k), P(v), P(o), P(g), P(lse), P(delta), P(dq), P(dk), P(dv), 0UL, P(keyValid));
+        if (!needK) { dk?.Dispose(); dk = null; }
+        if (!needV) { dv?.Dispose(); dv = null; }
+        return (dq, dk, dv);
     }
 }

@@ -8,6 +8,10 @@ internal interface IDeviceAllocator : IDisposable
     void Free(ulong pointer, long bytes);
     /// <summary>Bytes handed out and not yet freed.</summary>
     long BytesInUse { get; }
+    /// <summary>The most <see cref="BytesInUse"/> has been since the allocator opened or <see cref="ResetPeak"/>.</summary>
+    long PeakBytesInUse { get; }
+    /// <summary>Starts a new high-water mark at the bytes in use now (per training step).</summary>
+    void ResetPeak();
 }
 
 /// <summary>The raw driver calls under <see cref="CachingAllocator"/> (an interface so its logic is testable).</summary>

@@ -20,12 +20,19 @@ internal sealed unsafe class StreamOrderedAllocator : IDeviceAllocator
         CudaDriver.Check(CudaDriverApi.cuMemPoolSetAttribute(pool, CuMemPoolAttribute.ReleaseThreshold, &threshold), "cuMemPoolSetAttribute");
     }
 
+    private long _peak;
+
     public long BytesInUse => Interlocked.Read(ref _inUse);
+    public long PeakBytesInUse => Interlocked.Read(ref _peak);
+
+    public void ResetPeak() => Interlocked.Exchange(ref _peak, BytesInUse);
 
     public ulong Allocate(long bytes)
     {
         CudaDriver.Check(CudaDriverApi.cuMemAllocAsync(out var p, (nuint)Math.Max(bytes, 1), _stream.Handle), "cuMemAllocAsync");
-        Interlocked.Add(ref _inUse, bytes);
+        long now = Interlocked.Add(ref _inUse, bytes);
+        for (long peak = Interlocked.Read(ref _peak); now > peak; peak = Interlocked.Read(ref _peak))
+            if (Interlocked.CompareExchange(ref _peak, now, peak) == peak) break;
         return p;
     }
 

@@ -26,6 +26,10 @@ internal static unsafe class QuantizedGemv
         }
     }
 
+    /// <summary>y[r] for rows [r0, r1) only, on the calling thread (the frozen-weight GEMV splits rows itself).</summary>
+    internal static void MultiplyRows(in QuantizedMatrix m, float* x, float* y, int r0, int r1) =>
+        Rows(m, x, y, r0, r1, QuantizedDecode.Avx512Ok ? SimdPath.Avx512 : QuantizedDecode.Avx2Ok ? SimdPath.Avx2 : SimdPath.Scalar);
+
     private static void Rows(QuantizedMatrix m, float* x, float* y, int r0, int r1, SimdPath path)
     {
         for (int r = r0; r < r1; r++)

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Text.Json;
+using MantisNative.Data.Synthetic;
+using MantisNative.IO;
+using MantisNative.Training;
+using NUnit.Framework;
+
+namespace MantisNative.Tests.Emulator;
+
+/// <summary>
+/// `mantis train --device cuda|auto` on the emulated device (the real CUDA backend, kernels on the CPU), against the
+/// CPU engine on the same Hugging Face folder, data and settings. The model is the built-in tiny one saved as a
+/// Hugging Face folder (vision head dim 24, text head dim 32). Seven short runs (ten device steps) are shared by the
+/// tests; the built-in default itself (no --model_path) trains one step in its own test.
+/// Tolerance device vs CPU: 2e-2 relative per logged loss: BF16 weights and activations with fp32 accumulation
+/// (FixtureCheck's bf16 loss bound); measured differences are about 1e-3.
+/// </summary>
+[TestFixture, Category("Emulator"), NonParallelizable]
+public class EmulatedTrainingTests
+{
+    private const double Bf16LossTolerance = 2e-2;
+    private string _root = "";
+    private string _model = "";
+    private string _train = "";
+    private readonly Dictionary<string, (int Rc, string Out)> _runs = new();
+
+    [OneTimeSetUp]
+    public void TrainOnBothDevices()
+    {
+        EmulatorHarness.Library();
+        _root = Path.Combine(Path.GetTempPath(), $"mantis-emu-train-{Guid.NewGuid():N}");
+        var data = Path.Combine(_root, "data");
+        SyntheticDatasetWriter.Write(data, new SyntheticOptions { Train = 40, HeldOut = 4, Seed = 7 });
+        _train = Path.Combine(data, "train.jsonl");
+        _model = MakeModelFolder(Path.Combine(_root, "seed-model"));
+
+        Run("dev", "auto", "--max_steps", "4", "--save_steps", "2");
+        Run("cpu", "cpu", "--max_steps", "4", "--save_steps", "2");
+        Run("dev-resume", "cuda", "--max_steps", "4", "--resume", Out("dev", "checkpoint-2"));
+        Run("cpu-from-dev", "cpu", "--max_steps", "4", "--resume", Out("dev", "checkpoint-2"));
+        Run("dev-from-cpu", "cuda:0", "--max_steps", "4", "--resume", Out("cpu", "checkpoint-2"));
+        Run("dev-ckpt", "cuda", "--max_steps", "2", "--gradient_checkpointing", "true");
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    /// <summary>The built-in tiny model (random weights, BPE tokenizer of the data) as a Hugging Face folder.</summary>
+    private string MakeModelFolder(string output)
+    {
+        var cfg = new TrainingConfig { TrainData = _train, OutputDir = output, MaxSteps = 1, PerDeviceTrainBatchSize = 2, Device = "cpu", SaveSteps = 0 };
+        using (var job = TrainingJob.Create(cfg)) job.SaveFinal();
+        return Path.Combine(output, TrainingJob.FinalFolder);
+    }
+
+    /// <summary>A copy of <paramref name="model"/> whose vision attention is read as <paramref name="heads"/> heads (the
+    /// parameters' shapes do not depend on the head count), to get a head dim without a CUDA kernel.</summary>
+    private static string WithVisionHeads(string model, string output, int heads)
+    {
+        Directory.CreateDirectory(output);
+        foreach (var f in Directory.GetFiles(model)) File.Copy(f, Path.Combine(output, Path.GetFileName(f)));
+        var configPath = Path.Combine(output, "config.json");
+        var json = File.ReadAllText(configPath);
+        var patched = System.Text.RegularExpressions.Regex.Replace(json,
+            "(\"vision_config\"\\s*:\\s*\\{[^}]*\"num_attention_heads\"\\s*:\\s*)4", "${1}" + heads.ToString(CultureInfo.InvariantCulture));
+        Assert.That(patched, Is.Not.EqualTo(json), "the vision head count was found in config.json");
+        File.WriteAllText(configPath, patched);
+        return output;
+    }
+
+    private string Out(string run, string? sub = null) => sub is null ? Path.Combine(_root, run) : Path.Combine(_root, run, sub);
+
+    private void Run(string name, string device, params string[] extra)
+    {
+        var args = new List<string>
+        {
+            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out(name), "--device", device,
+            "--per_device_train_batch_size", "2", "--max_seq_len", "128", "--logging_steps", "1", "--learning_rate", "2e-3",
+            "--warmup_ratio", "0", "--seed", "5", "--no-eval", "--plain",
+        };
+        args.AddRange(extra);
+        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
+        var env = device == "cpu" ? new Dictionary<string, string>() : EmulatorHarness.Environment();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _runs[name] = EmulatorHarness.Run("dotnet", new[] { dll }.Concat(args).ToArray(), env, 600);
+        TestContext.Progress.WriteLine($"{name}: {clock.Elapsed.TotalSeconds:F0} s (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+    }
+
+    private (int Rc, string Out) Ok(string name)
+    {
+        var r = _runs[name];
+        Assert.That(r.Rc, Is.EqualTo(0), $"{name}:\n{r.Out}");
+        return r;
+    }
+
+    private sealed record Row(int Step, double Loss, double GradNorm, long Peak, long Planned);
+
+    private List<Row> Metrics(string name)
+    {
+        Ok(name);
+        return File.ReadAllLines(Out(name, MetricsFile.FileName)).Where(l => l.Length > 0).Select(l =>
+        {
+            using var d = JsonDocument.Parse(l);
+            var r = d.RootElement;
+            long Get(string k) => r.TryGetProperty(k, out var v) ? v.GetInt64() : 0;
+            return new Row(r.GetProperty("step").GetInt32(), r.GetProperty("loss").GetDouble(), r.GetProperty("grad_norm").GetDouble(),
+                Get("peak_device_bytes"), Get("planned_device_bytes"));
+        }).ToList();
+    }
+
+    private static void AssertClose(IEnumerable<Row> got, IEnumerable<Row> want, string what)
+    {
+        var g = got.ToList();
+        var w = want.ToList();
+        Assert.That(g.Select(r => r.Step), Is.EqualTo(w.Select(r => r.Step)), what);
+        for (int i = 0; i < g.Count; i++)
+            Assert.That(g[i].Loss, Is.EqualTo(w[i].Loss).Within(Bf16LossTolerance * Math.Abs(w[i].Loss)), $"{what}: step {g[i].Step}");
+    }
+
+    [Test]
+    public void AutoPicksTheDeviceAndSaysSo()
+    {
+        var (_, output) = Ok("dev");
+        Assert.That(output, Does.Contain("device: cuda:0 (auto: a GPU is present): Mantis emulated GPU"), output);
+        Assert.That(Ok("cpu").Out, Does.Contain("device: cpu"));
+    }
+
+    [Test]
+    public void DeviceLossesTrackTheCpuRun()
+    {
+        var dev = Metrics("dev");
+        var cpu = Metrics("cpu");
+        Assert.That(dev, Has.Count.EqualTo(4));
+        Assert.That(dev.All(r => double.IsFinite(r.Loss) && double.IsFinite(r.GradNorm) && r.GradNorm > 0), Is.True);
+        Assert.That(dev.Select(r => r.Loss), Is.Not.EqualTo(cpu.Select(r => r.Loss)), "really two engines (BF16 on the device)");
+        AssertClose(dev, cpu, "device vs cpu");
+        for (int i = 0; i < dev.Count; i++)
+            Assert.That(dev[i].GradNorm, Is.EqualTo(cpu[i].GradNorm).Within(5e-2 * cpu[i].GradNorm), $"global norm at step {dev[i].Step} (bf16 gradients)");
+        Assert.That(dev[^1].Loss, Is.LessThan(dev[0].Loss), "it learns");
+    }
+
+    [Test]
+    public void ResumeOnTheDeviceContinuesTheExactLossSequence()
+    {
+        var full = Metrics("dev");
+        var resumed = Metrics("dev-resume");
+        Assert.That(resumed.Select(r => r.Step), Is.EqualTo(new[] { 3, 4 }));
+        Assert.That(resumed.Select(r => (r.Loss, r.GradNorm)), Is.EqualTo(full.Skip(2).Select(r => (r.Loss, r.GradNorm))), "bit-equal");
+    }
+
+    [Test]
+    public void DeviceCheckpointHoldsFp32MastersAndMoments()
+    {
+        Ok("dev");
+        var ckpt = Out("dev", "checkpoint-2");
+        using var weights = SafetensorsFile.Open(Path.Combine(ckpt, "model.safetensors"));
+        var name = weights.Names.First(n => n.Contains("q_proj.weight", StringComparison.Ordinal) && n.StartsWith("language_model", StringComparison.Ordinal));
+        var values = weights.ReadFloat32(name);
+        // a BF16 weight widened to F32 has zero low 16 bits; fp32 masters after two updates do not
+        Assert.That(values.Count(v => (BitConverter.SingleToUInt32Bits(v) & 0xFFFF) != 0), Is.GreaterThan(values.Length / 2), name);
+        using var opt = SafetensorsFile.Open(Path.Combine(ckpt, TrainerState.OptimizerFile));
+        Assert.That(opt.Names, Does.Contain("exp_avg." + name).And.Contain("exp_avg_sq." + name));
+        Assert.That(opt.ReadFloat32("exp_avg_sq." + name).Any(v => v > 0), Is.True, "second moments saved");
+    }
+
+    [Test]
+    public void DeviceCheckpointResumesOnTheCpu()
+    {
+        var resumed = Metrics("cpu-from-dev");
+        AssertClose(resumed, Metrics("dev").Skip(2), "cpu resumed from the device checkpoint vs the device run");
+        AssertClose(resumed, Metrics("cpu").Skip(2), "cpu resumed from the device checkpoint vs the cpu run");
+    }
+
+    [Test]
+    public void CpuCheckpointResumesOnTheDevice()
+    {
+        var resumed = Metrics("dev-from-cpu");
+        Assert.That(resumed.Select(r => r.Step), Is.EqualTo(new[] { 3, 4 }));
+        AssertClose(resumed, Metrics("cpu").Skip(2), "device resumed from the cpu checkpoint vs the cpu run");
+    }
+
+    [Test]
+    public void GradientCheckpointingOnTheDeviceGivesTheSameLosses()
+    {
+        var ckpt = Metrics("dev-ckpt");
+        Assert.That(Ok("dev-ckpt").Out, Does.Contain("checkpointed"), "the plan counts checkpointed activations");
+        // the recomputed forward runs the same kernels on the same inputs: the emulator gives the same bits
+        Assert.That(ckpt.Select(r => r.Loss), Is.EqualTo(Metrics("dev").Take(2).Select(r => r.Loss)));
+    }
+
+    [Test]
+    public void MemoryPlanIsPrintedAndWithinAQuarterOfTheMeasuredPeak()
+    {
+        var (_, output) = Ok("dev");
+        foreach (var part in new[] { "memory plan on cuda:0", "weights (bf16)", "fp32 master weights", "AdamW moments", "gradients (fp32)", "activations (batch 2 x 128 tokens", "available" })
+            Assert.That(output, Does.Contain(part), output);
+        foreach (var r in Metrics("dev"))
+        {
+            Assert.That(r.Peak, Is.GreaterThan(0), $"step {r.Step}: peak logged");
+            double ratio = (double)r.Peak / r.Planned;
+            TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {r.Step}: peak {r.Peak} planned {r.Planned} ratio {ratio:F3}"));
+            Assert.That(ratio, Is.InRange(0.8, 1.25), $"step {r.Step}: measured peak / plan");
+        }
+        Assert.That(output, Does.Match(@"step +1/4 .* peak [\d.]+ MB"), "the peak is in the progress line");
+    }
+
+    [Test]
+    public void APlanThatDoesNotFitIsRefusedNamingWhatToChange()
+    {
+        var env = EmulatorHarness.Environment();
+        env["MANTIS_EMU_MEMORY_MB"] = "48";   // the model fits, its optimizer state and workspace do not
+        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
+        var (rc, output) = EmulatorHarness.Run("dotnet", new[]
+        {
+            dll, "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("too-big"), "--device", "cuda",
+            "--per_device_train_batch_size", "8", "--max_steps", "1", "--no-eval", "--plain",
+        }, env, 300);
+        Assert.That(rc, Is.EqualTo(1), output);
+        var error = output.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.That(error, Does.Contain("needs about").And.Contain("gradient_checkpointing true").And.Contain("per_device_train_batch_size 1"), error);
+        Assert.That(output, Does.Not.Contain("   at "));
+        Assert.That(output, Does.Not.Contain("step "), "refused before the first step");
+    }
+
+    [Test]
+    public void TheBuiltInDefaultTrainsOnTheDevice()
+    {
+        var (rc, output) = EmulatorHarness.Mantis(new[]
+        {
+            "train", "--train_data", _train, "--output_dir", Out("default-on-device"), "--device", "cuda", "--max_steps", "1",
+            "--per_device_train_batch_size", "2", "--max_seq_len", "128", "--logging_steps", "1", "--no-eval", "--plain",
+        });
+        Assert.That(rc, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("device: cuda:0"), output);
+        var row = File.ReadAllLines(Out("default-on-device", MetricsFile.FileName)).Single(l => l.Length > 0);
+        using var d = JsonDocument.Parse(row);
+        Assert.That(double.IsFinite(d.RootElement.GetProperty("loss").GetDouble()), Is.True, row);
+    }
+
+    [Test]
+    public void AHeadDimWithoutAKernelIsRefusedUpFront()
+    {
+        var model = WithVisionHeads(_model, Out("vision-hd12-model"), 8);   // 96 / 8 = head dim 12
+        var (rc, output) = EmulatorHarness.Mantis(new[]
+        {
+            "train", "--model_path", model, "--train_data", _train, "--output_dir", Out("hd12-on-device"), "--device", "cuda",
+            "--max_steps", "1", "--no-eval", "--plain",
+        });
+        Assert.That(rc, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("head dim 12 has no CUDA attention kernel").And.Contain("--device cpu"), output);
+        Assert.That(output, Does.Not.Contain("   at "));
+    }
+}
