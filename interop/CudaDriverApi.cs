@@ -73,4 +73,9 @@ public static unsafe partial class CudaDriverApi
     [LibraryImport(Lib)] public static partial CuResult cuLaunchKernel(nint function,
         uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedMemBytes, nint stream, void** kernelParams, void** extra);
+
+    // TMA tensor maps (CUDA 12.0+): the 128-byte descriptor a cp.async.bulk.tensor copy reads (sm_90)
+    [LibraryImport(Lib)] public static partial CuResult cuTensorMapEncodeTiled(void* tensorMap, CuTensorMapDataType dataType, uint rank,
+        ulong globalAddress, ulong* globalDim, ulong* globalStrides, uint* boxDim, uint* elementStrides,
+        int interleave, CuTensorMapSwizzle swizzle, int l2Promotion, int oobFill);
 }

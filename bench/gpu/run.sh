@@ -3,6 +3,7 @@
 #     bash run.sh              run every check and timing; results under $OUT (default ./gpu-results)
 #     bash run.sh --dry-run    print what would run (and the CUDA libraries found), touch nothing but $OUT/steps.tsv
 # Steps: machine info (nvidia-smi, CUDA, driver, the libraries chosen), `mantis info`, `mantis kernels check --json`,
+# the sm_90a attention's check group and `kernels compile --arch sm_90a --table` (registers, spills),
 # `mantis gpu-check --fixtures fixtures --json`, `mantis kernels check --group attention_bench` with PyTorch SDPA on the same
 # shapes (kernels/dev/attention/sdpa_peer.py), and the PyTorch peer timing (Llama-3-8B shape) when a python with
 # torch and transformers is found. Each step runs under its own `timeout` (STEP_TIMEOUT overrides every limit); a
@@ -136,6 +137,9 @@ if have "$MANTIS"; then
     step info 120 "$MANTIS" info
     # shellcheck disable=SC2086 # word splitting of the extra arguments is intended
     step kernels-check 900 "$MANTIS" kernels check --json "$LOGS/kernels-check.json" ${KERNELS_CHECK_ARGS:-}
+    # the sm_90a attention (docs/attention-sm90.md): its checks alone, and its registers/spills on this NVRTC
+    step attention-sm90 600 "$MANTIS" kernels check --group attention_sm90 --json "$LOGS/attention-sm90.json"
+    step kernels-sm90a 600 "$MANTIS" kernels compile --arch sm_90a --table
     if [ -d "$FIXTURES" ]; then
         # shellcheck disable=SC2086
         step gpu-check 2400 "$MANTIS" gpu-check --fixtures "$FIXTURES" --json "$LOGS/gpu-check.json" ${GPU_CHECK_ARGS:-}

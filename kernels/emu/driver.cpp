@@ -62,6 +62,25 @@ template <class T> int destroy(std::map<void*, T*>& table, void* handle)
 }
 
 bool valid_stream(void* s) { return s == nullptr || s == (void*)1 || s == (void*)2 || streams().count(s); }
+
+// The compute capability reported: 9.0 (an H100), or MANTIS_EMU_CC ("8.0", "8.6", "9.0") so tests can select
+// each architecture's kernels on the emulated device. -1 when the variable is malformed (cuInit then fails).
+int g_cc_major = 9, g_cc_minor = 0;
+bool read_capability()
+{
+    const char* s = std::getenv("MANTIS_EMU_CC");
+    if (!s || !*s) return true;
+    int major = 0, minor = 0;
+    char tail = 0;
+    if (std::sscanf(s, "%d.%d%c", &major, &minor, &tail) != 2 || major < 7 || major > 12 || minor < 0 || minor > 9)
+    {
+        std::fprintf(stderr, "mantis emulated device: MANTIS_EMU_CC='%s' is not a compute capability such as 8.0 or 9.0\n", s);
+        return false;
+    }
+    g_cc_major = major;
+    g_cc_minor = minor;
+    return true;
+}
 }   // namespace
 
 void set_sticky(int code, const std::string& detail)
@@ -87,6 +106,7 @@ MANTIS_EXPORT CUresult cuInit(unsigned int flags)
 {
     LOCK;
     if (flags != 0) return INVALID_VALUE;
+    if (!read_capability()) return INVALID_VALUE;
     g_initialized = true;
     return OK;
 }
@@ -222,8 +242,8 @@ MANTIS_EXPORT CUresult cuDeviceGetAttribute(int* v, int attr, int dev)
     case 37: *v = 5120; break;               // bus width
     case 38: *v = 50 * 1024 * 1024; break;   // L2
     case 39: *v = 2048; break;               // threads per SM
-    case 75: *v = 9; break;                  // compute capability
-    case 76: *v = 0; break;
+    case 75: *v = g_cc_major; break;         // compute capability (MANTIS_EMU_CC overrides)
+    case 76: *v = g_cc_minor; break;
     case 81: *v = 228 * 1024; break;         // shared memory per SM
     case 97: *v = 227 * 1024; break;         // opt-in shared memory per block
     case 115: *v = 1; break;                 // memory pools

@@ -4,7 +4,7 @@
 #pragma once
 #include <stddef.h>
 
-#define MANTIS_EMU_ABI 1
+#define MANTIS_EMU_ABI 2
 
 struct mantis_uint3 { unsigned int x, y, z; };
 
@@ -20,6 +20,8 @@ struct MantisThread
     unsigned int warp;        // linear thread id / 32
     unsigned int linear;      // linear thread id in the block
     void* dynamic_smem;       // extern __shared__ base of this block
+    unsigned int dynamic_smem_bytes;   // its size (the launch's sharedMemBytes): the shared window sm_90 twins address
+    unsigned long long block_serial;   // distinct for every block the runtime runs (per-block twin state resets on change)
 };
 
 // Warp collective kinds (emu_shim.h templates funnel into one runtime call).
@@ -43,6 +45,11 @@ struct MantisEmuApi
     void* (*static_smem)(const void* tag, size_t bytes, size_t align, const char* name);
     // Reports misuse inside a kernel (an unsupported construct, a trap) and ends the launch with an error.
     void (*fail)(const char* message);
+    // A scheduling point for a thread that spins on a condition only another thread can change (an mbarrier
+    // wait): the runtime runs the others and comes back. `first` is 1 on the first call of a wait, 0 when the
+    // same wait spins again; a round in which every thread that ran only spun again is a deadlock, and the
+    // launch ends with an error naming kernel, block, thread and `what`.
+    void (*spin_wait)(int first, const char* what);
 };
 
 // What a module exports (generated per module by the emulated NVRTC).

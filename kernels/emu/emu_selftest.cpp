@@ -9,34 +9,7 @@
 #include <thread>
 #include <vector>
 
-extern "C" {
-int cuInit(unsigned);
-int cuDeviceGet(int*, int);
-int cuDevicePrimaryCtxRetain(void**, int);
-int cuCtxSetCurrent(void*);
-int cuMemAlloc_v2(unsigned long long*, size_t);
-int cuMemFree_v2(unsigned long long);
-int cuMemHostAlloc(void**, size_t, unsigned);
-int cuMemFreeHost(void*);
-int cuMemcpyHtoDAsync_v2(unsigned long long, const void*, size_t, void*);
-int cuMemcpyDtoHAsync_v2(void*, unsigned long long, size_t, void*);
-int cuMemsetD32Async(unsigned long long, unsigned, size_t, void*);
-int cuEventCreate(void**, unsigned);
-int cuEventRecord(void*, void*);
-int cuEventElapsedTime(float*, void*, void*);
-int cuGetErrorName(int, const char**);
-int cuModuleLoadDataEx(void**, const void*, unsigned, int*, void**);
-int cuModuleGetFunction(void**, void*, const char*);
-int cuFuncSetAttribute(void*, int, int);
-int cuFuncGetAttribute(int*, int, void*);
-int cuLaunchKernel(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
-int nvrtcCreateProgram(void**, const char*, const char*, int, const char* const*, const char* const*);
-int nvrtcCompileProgram(void*, int, const char* const*);
-int nvrtcGetCUBINSize(void*, size_t*);
-int nvrtcGetCUBIN(void*, char*);
-int nvrtcGetProgramLogSize(void*, size_t*);
-int nvrtcGetProgramLog(void*, char*);
-}
+#include "selftest_api.h"
 
 static int failures = 0;
 static void expect(const char* what, long got, long want)

@@ -7,6 +7,7 @@
 #include "emu_abi.h"
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
 
 extern "C" {
 extern __attribute__((visibility("hidden"))) const MantisEmuApi* __mantis_api;
@@ -14,6 +15,7 @@ extern __attribute__((visibility("hidden"))) MantisThread* __mantis_cur;
 }
 
 #define __CUDA_ARCH__ 900
+#define __CUDA_ARCH_FEAT_SM90_ALL 1   // sm_90a: the arch-specific instructions (wgmma, setmaxnreg) have twins
 #define __global__ __global__
 #define __shared__ __shared__
 #define __launch_bounds__(...) __launch_bounds__(__VA_ARGS__)
@@ -23,6 +25,7 @@ extern __attribute__((visibility("hidden"))) MantisThread* __mantis_cur;
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
 #define __align__(n) alignas(n)
+#define __grid_constant__
 
 typedef mantis_uint3 uint3;
 struct dim3 { unsigned int x, y, z; };
@@ -37,6 +40,16 @@ static inline void __syncthreads() { __mantis_api->syncthreads(); }
 static inline void __syncwarp(unsigned int mask = 0xffffffffu) { __mantis_api->warp_collective(MANTIS_SYNCWARP, mask, 0, 0, 32); }
 static inline void __trap() { __mantis_api->fail("__trap() called"); }
 static inline void* __mantis_dynamic_smem() { return __mantis_cur->dynamic_smem; }
+// The shared-memory window the sm_90 instructions address (mbarrier, cp.async.bulk, wgmma descriptors): offsets
+// into this block's dynamic shared memory. Static __shared__ lives elsewhere in the emulator and is refused.
+static inline size_t __cvta_generic_to_shared(const void* p)
+{
+    const char* base = static_cast<const char*>(__mantis_cur->dynamic_smem);
+    const char* c = static_cast<const char*>(p);
+    if (c < base || c > base + __mantis_cur->dynamic_smem_bytes)
+        __mantis_api->fail("__cvta_generic_to_shared: the emulator maps only dynamic (extern __shared__) memory into the shared window");
+    return (size_t)(c - base);
+}
 
 template <class T> static inline unsigned long long __mantis_bits(T v)
 {

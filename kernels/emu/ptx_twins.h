@@ -26,3 +26,4 @@ static inline void cvt_rn_bf16_f32(unsigned short& d, float a)
 }
 }   // namespace mantis_ptx
 #include "twins_mma.h"   // mma.sync, ldmatrix, cp.async (sm_80 tensor-core path)
+#include "twins_sm90.h"   // wgmma, cp.async.bulk.tensor (TMA), mbarrier, setmaxnreg (sm_90a path)

@@ -17,7 +17,8 @@ namespace emu
 {
 namespace
 {
-enum class St { Runnable, Barrier, Collective, Done, Failed };
+// Spin: in an mbarrier wait (runnable again next round; see api_spin_wait).
+enum class St { Runnable, Barrier, Collective, Spin, Done, Failed };
 
 struct Pending
 {
@@ -36,6 +37,7 @@ struct Fiber
     St st = St::Done;
     unsigned long long result = 0;
     Pending* waiting = nullptr;
+    const char* spin_what = nullptr;   // what a spinning fiber waits for (for the deadlock message)
 };
 
 struct StaticDecl { const void* tag; size_t offset, bytes; const char* name; };
@@ -64,6 +66,7 @@ struct Exec
     uint64_t seed = 0;
     unsigned int interval = 0;
     mantis_uint3 block_idx{};
+    bool progress = false;   // set in a round when some fiber did more than spin again
 };
 
 Exec* g_exec = nullptr;
@@ -149,6 +152,18 @@ void api_syncthreads()
 }
 
 void api_fail(const char* message) { fail_current(719, message); }
+
+// A fiber waiting on a condition another fiber must change (mbarrier try_wait): it yields and is resumed next
+// round. Only a fiber that did something since its last yield (first = 1) counts as progress.
+void api_spin_wait(int first, const char* what)
+{
+    Exec& e = *g_exec;
+    if (first) e.progress = true;
+    e.cur->st = St::Spin;
+    e.cur->spin_what = what;
+    yield_current();
+    e.cur->st = St::Runnable;
+}
 
 unsigned int lanes_in_warp(const Exec& e, unsigned int warp)
 {
@@ -287,7 +302,7 @@ void* api_static_smem(const void* tag, size_t bytes, size_t align, const char* n
     return g_static_arena + off;
 }
 
-const MantisEmuApi g_api = { MANTIS_EMU_ABI, api_syncthreads, api_warp_collective, api_static_smem, api_fail };
+const MantisEmuApi g_api = { MANTIS_EMU_ABI, api_syncthreads, api_warp_collective, api_static_smem, api_fail, api_spin_wait };
 
 void fiber_main(void* arg)
 {
@@ -317,6 +332,23 @@ void make_order(const Exec& e, std::vector<unsigned int>& order)
     for (unsigned int i = e.nthreads - 1; i > 0; i--) std::swap(order[i], order[splitmix(s) % (i + 1)]);
 }
 
+// Every fiber that ran this round spun again on a wait nobody can end: name one and what the others do.
+std::string describe_spin_deadlock(Exec& e)
+{
+    unsigned int spin = 0, at = 0, exited = 0, coll = 0;
+    const Fiber* first = nullptr;
+    for (auto& fb : e.fibers)
+    {
+        if (fb.st == St::Spin) { if (spin++ == 0) first = &fb; }
+        else if (fb.st == St::Barrier) at++;
+        else if (fb.st == St::Done) exited++;
+        else if (fb.st == St::Collective) coll++;
+    }
+    return where_block(e) + " " + thread_name(first->t) + ": " + (first->spin_what ? first->spin_what : "a wait") +
+           fmt(" never completes: no thread can arrive (%u threads wait at mbarriers, %u at __syncthreads, %u in warp collectives, %u have exited)",
+               spin, at, coll, exited);
+}
+
 std::string describe_stall(Exec& e)
 {
     // A collective that can never complete: name a missing lane and what it does instead.
@@ -343,8 +375,11 @@ std::string describe_stall(Exec& e)
            " exited without reaching it";
 }
 
+unsigned long long g_block_serial = 0;
+
 void run_block(Exec& e)
 {
+    g_block_serial++;
     const unsigned int bx = e.block.x, by = e.block.y;
     for (unsigned int i = 0; i < e.nthreads; i++)
     {
@@ -357,6 +392,8 @@ void run_block(Exec& e)
         fb.t.warp = i / 32;
         fb.t.linear = i;
         fb.t.dynamic_smem = e.dyn.data();
+        fb.t.dynamic_smem_bytes = e.shared_bytes;
+        fb.t.block_serial = g_block_serial;
         fb.st = St::Runnable;
         fb.waiting = nullptr;
         fiber_init(&fb.ctx, stack_for(i), kStackBytes, fiber_main, &fb);
@@ -370,16 +407,24 @@ void run_block(Exec& e)
     make_order(e, order);
     for (;;)
     {
-        bool ran = false;
+        bool ran = false, spun = false;
+        e.progress = false;
         for (unsigned int idx : order)
         {
             Fiber& fb = e.fibers[idx];
-            if (fb.st != St::Runnable) continue;
+            if (fb.st != St::Runnable && fb.st != St::Spin) continue;
             e.cur = &fb;
             *e.f->module->current_slot = &fb.t;
             fiber_switch(&e.sched, &fb.ctx);
             ran = true;
+            if (fb.st == St::Spin) spun = true;
+            else e.progress = true;
             if (!e.error.empty()) return;
+        }
+        if (ran && spun && !e.progress)
+        {
+            record_error(e, 719, describe_spin_deadlock(e));
+            return;
         }
         if (ran) continue;
         unsigned int done = 0, barrier = 0, collective = 0;

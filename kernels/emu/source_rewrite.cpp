@@ -79,7 +79,8 @@ std::vector<std::string> split_top(const std::string& t, char sep)
         else if (c == ')' || c == ']' || c == '}') depth--;
         else if (c == sep && depth == 0)
         {
-            if (sep == ':' && ((j + 1 < t.size() && t[j + 1] == ':') || (j > 0 && t[j - 1] == ':'))) continue;   // '::'
+            // ':' splits an asm statement's sections; at top level '::' is two of them (an empty section), since
+            // operand expressions, where a C++ '::' could appear, sit inside parentheses
             parts.push_back(t.substr(start, j - start));
             start = j + 1;
         }
@@ -105,12 +106,40 @@ bool string_contents(const std::string& t, std::string& out)
     }
 }
 
+// The one multi-statement form allowed: an instruction whose result is a predicate, turned into a register
+// (inline asm has no predicate operands):  "{ .reg .pred P; INSTR P, %1, ...; selp.u32 %0, 1, 0, P; }".
+// It becomes INSTR's twin called with (%0, %1, ...): the twin writes the predicate as 0/1 into %0.
+bool unwrap_predicate_idiom(std::string& t, std::string& error)
+{
+    if (t.empty() || t[0] != '{') return true;
+    auto fail = [&] { error = "asm(\"" + t + "\"): the only braced form emulated is { .reg .pred P; INSTR P, ...; selp.u32 %0, 1, 0, P; }"; return false; };
+    size_t close = t.rfind('}');
+    if (close == std::string::npos) return fail();
+    std::vector<std::string> st;
+    for (auto& part : split_top(t.substr(1, close - 1), ';')) { std::string x = trim(part); if (!x.empty()) st.push_back(x); }
+    if (st.size() != 3 || st[0].compare(0, 10, ".reg .pred") != 0) return fail();
+    const std::string pred = trim(st[0].substr(10));
+    const size_t sp = st[1].find_first_of(" \t");
+    if (pred.empty() || sp == std::string::npos) return fail();
+    std::string ops = trim(st[1].substr(sp));
+    if (ops.compare(0, pred.size() + 1, pred + ",") != 0) return fail();
+    std::string sel = st[2];
+    for (char& c : sel) if (std::isspace((unsigned char)c)) c = ' ';
+    std::string compact;
+    for (char c : sel) if (c != ' ') compact += c;
+    if (compact != "selp.u32%0,1,0," + pred && compact != "selp.b32%0,1,0," + pred) return fail();
+    // renumber: the instruction's %1, %2, ... follow %0, which it now writes first
+    t = st[1].substr(0, sp) + " %0, " + trim(ops.substr(pred.size() + 1));
+    return true;
+}
+
 bool rewrite_asm(const std::string& body, std::string& out, std::string& error)
 {
     auto sections = split_top(body, ':');
     std::string tmpl;
     if (!string_contents(sections[0], tmpl)) { error = "asm template is not a string literal"; return false; }
     std::string t = trim(tmpl);
+    if (!unwrap_predicate_idiom(t, error)) return false;
     while (!t.empty() && (t.back() == ';' || std::isspace((unsigned char)t.back()))) t.pop_back();
     if (t.empty() || t[0] == '{' || t.find(';') != std::string::npos || t.find('\n') != std::string::npos)
     {
@@ -120,7 +149,7 @@ bool rewrite_asm(const std::string& body, std::string& out, std::string& error)
     size_t sp = 0;
     while (sp < t.size() && !std::isspace((unsigned char)t[sp])) sp++;
     std::string twin = t.substr(0, sp);
-    for (char& c : twin) if (c == '.') c = '_';
+    for (char& c : twin) if (c == '.' || c == ':') c = '_';   // shared::cta -> shared__cta
     // operands must be referenced as %0, %1, ... in order, so the twin's parameters follow the instruction's
     int expect = 0;
     for (size_t j = sp; j < t.size(); j++)
@@ -353,7 +382,10 @@ template <class... A> struct sig<void (*)(A...)>
     static constexpr int count = sizeof...(A);
     static constexpr unsigned char pointer[sizeof...(A) + 1] = { (unsigned char)is_ptr<A>::value..., 0 };
     static constexpr unsigned int size[sizeof...(A) + 1] = { (unsigned int)sizeof(A)..., 0 };
-    template <unsigned... I> static void call(void (*f)(A...), void** p, seq<I...>) { f(*reinterpret_cast<A*>(p[I])...); (void)p; }
+    // each argument copied out of the launch's buffer (which may be less aligned than the type, e.g. a
+    // 64-byte aligned CUtensorMap passed by value)
+    template <class T> static T arg(void* p) { typename std::remove_cv<T>::type v; __builtin_memcpy((void*)&v, p, sizeof v); return v; }
+    template <unsigned... I> static void call(void (*f)(A...), void** p, seq<I...>) { f(arg<A>(p[I])...); (void)p; }
     static void launch(void (*f)(A...), void** p) { call(f, p, typename make_seq<sizeof...(A)>::type()); }
 };
 }

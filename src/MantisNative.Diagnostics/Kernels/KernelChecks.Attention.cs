@@ -50,12 +50,16 @@ internal sealed partial class KernelChecks
     }
 
     /// <summary>The CPU attention primitive's log-sum-exp [B, H, T] (the op returns only the output).</summary>
-    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, int[] kvLens)
+    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, int[] kvLens) =>
+        CpuLogSumExp(x, b, h, hkv, t, s, d, causal, scale, OpCases.KeyLengthMask(s, kvLens));
+
+    /// <summary>The same with any key mask [B, S] (true = a key).</summary>
+    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, bool[] keyValid)
     {
         using var q = Tensor.FromArray(x[0], b, h, t, d);
         using var k = Tensor.FromArray(x[1], b, hkv, s, d);
         using var v = Tensor.FromArray(x[2], b, hkv, s, d);
-        using var mask = AOps.KeyMask(OpCases.KeyLengthMask(s, kvLens), b, s, Device.Cpu);
+        using var mask = AOps.KeyMask(keyValid, b, s, Device.Cpu);
         var (o, lse) = CpuOps.Instance.AttentionForward(q, k, v, mask, new AttentionGeometry(b, h, hkv, t, s, d, causal, scale));
         using (o) using (lse) return lse.ToArray();
     }

@@ -44,7 +44,7 @@ internal sealed partial class KernelChecks
     public static readonly IReadOnlyList<string> Groups = new[]
     {
         "buffers", "cast", "elementwise", "rmsnorm", "layernorm", "rope", "swiglu+gelu", "softmax", "embedding", "patch_embed",
-        "cross_entropy", "attention", "tensor_cores", "flash_attention", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops", "determinism",
+        "cross_entropy", "attention", "tensor_cores", "flash_attention", "attention_sm90", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops", "determinism",
     };
 
     /// <summary>Runs one group; an exception becomes a failed result naming it, so one broken kernel does not hide the rest.</summary>
@@ -79,6 +79,7 @@ internal sealed partial class KernelChecks
                 case "tensor_cores": TensorCoreFragments(); break;
                 case "flash_attention": FlashAttentionVariants(); break;
                 case "attention_bench": AttentionBench(); break;
+                case "attention_sm90": AttentionSm90Forwards(); break;
                 case "adamw": AdamWMultiTensorStep(); break;
                 case "grad_norm": GradNormIsDeterministicAndRight(); break;
                 case "cublaslt": CublasLtGemmMatchesCpu(); break;

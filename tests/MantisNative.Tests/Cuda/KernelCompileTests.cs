@@ -55,6 +55,32 @@ public class KernelCompileTests
         Assert.That(flash.Where(k => k.Spills).Select(k => $"{k.Function}: {k.SpillStoreBytes} B stored, {k.SpillLoadBytes} B loaded"), Is.Empty);
     }
 
+    /// <summary>The FA3-design forward really is built from Hopper's instructions: its sm_90a PTX holds wgmma (Q K^T
+    /// m64n64, P V m64nDk16 with N = D), TMA copies, mbarrier waits and setmaxnreg; ptxas' registers and spills are
+    /// printed and must show no spills (a spilling accumulator would make it slow).</summary>
+    [Test]
+    public void Sm90AttentionPtxHoldsWgmmaTmaMbarrierAndSetmaxnreg()
+    {
+        RequireNvrtc();
+        var compiler = KernelCompiler.CreateDefault(cacheDirectory: _cache);
+        var src = compiler.Catalog.Get("flash_attention_sm90");
+        var ptx = System.Text.Encoding.ASCII.GetString(compiler.Cache.GetOrCompile(src, compiler.Catalog.Headers, new KernelTarget("compute_90a")).Image);
+        foreach (var op in new[]
+                 {
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16", "wgmma.mma_async.sync.aligned.m64n72k16.f32.bf16.bf16",
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16", "wgmma.fence.sync.aligned", "wgmma.commit_group.sync.aligned",
+                     "wgmma.wait_group.sync.aligned", "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes",
+                     "mbarrier.try_wait.parity.shared::cta.b64", "mbarrier.arrive.expect_tx.shared::cta.b64", "setmaxnreg.inc.sync.aligned.u32 240",
+                     "setmaxnreg.dec.sync.aligned.u32 24", "fence.proxy.async.shared::cta",
+                 })
+            Assert.That(ptx, Does.Contain(op), $"the sm_90a PTX of flash_attention_sm90 lacks {op}");
+        var cubin = compiler.Compile(src, new KernelTarget("sm_90a"));
+        TestContext.Out.WriteLine(KernelCompiler.FormatResourceTable(new[] { cubin }));
+        Assert.That(cubin.Clean, Is.True, cubin.Log);
+        Assert.That(cubin.Kernels.Select(k => k.Function), Is.EquivalentTo(FlashAttentionSm90.HeadDims.Select(FlashAttentionSm90.ForwardFunction)));
+        Assert.That(cubin.Kernels.Where(k => k.Spills).Select(k => k.Function), Is.Empty, "spilling sm_90a attention kernels");
+    }
+
     [Test]
     public void SecondCompileComesFromTheDiskCache()
     {

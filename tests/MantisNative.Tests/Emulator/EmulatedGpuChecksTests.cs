@@ -34,6 +34,7 @@ public class EmulatedGpuChecksTests
         foreach (var line in new[] { "mma.m16n8k16 bf16 fragments", "ldmatrix.m8n8.x4.trans fragments", "cp.async wait_group 0",
                                      "flash d72 bidir", "flash d128 causal 1x150 h8/2 bthd mask lens decode dq" })
             Assert.That(output, Does.Contain(line), line);
+        Assert.That(output, Does.Contain("ok    attention sm90 d72 bidir masked"), "the checks ran the sm_90a attention (the emulator reports 9.0)");
     }
 
     [TestCase(0)]

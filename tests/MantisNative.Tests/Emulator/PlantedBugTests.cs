@@ -102,4 +102,23 @@ public class PlantedBugTests
         Assert.That(output, Does.Contain("kernel attention_backward_delta"));
         Assert.That(output, Does.Contain("__shfl_xor_sync(mask 0xffffffff) never completes"));
     }
+    [Test]
+    public void Sm90ReleasingAStageBeforeItsPvWgmmaFinishesIsCaught()
+    {
+        // the consumers hand the K/V slot back while O += P V still reads it: the producer's next TMA copy lands first
+        Plant("flash_attention_sm90.cu", "            issue_pv(j - 1, p);   // ... then O += P_{j-1} V_{j-1}\n",
+            "            issue_pv(j - 1, p);\n            release(j - 1);\n");
+        Plant("flash_attention_sm90.cu", "            wgmma_wait<0>();\n            release(j - 1);\n", "            wgmma_wait<0>();\n");
+        var output = CheckFails("attention_sm90", 0);
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d128 causal masked 130x130 o"), "the 3-tile case reads the overwritten V");
+    }
+
+    [Test]
+    public void Sm90SoftmaxWithoutWaitingForTheScoresIsCaught()
+    {
+        // reading S = Q K^T before wgmma.wait_group retires it: undefined on the device, NaN on the emulator
+        Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        wgmma_wait<0>();\n", "        issue_qk(0);\n");
+        var output = CheckFails("attention_sm90", 1);
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 (o|lse)"));
+    }
 }

@@ -10,7 +10,8 @@ namespace MantisNative.Tests.Emulator;
 /// </summary>
 public partial class PtxTwinTests
 {
-    [GeneratedRegex(@"\basm\s*(?:volatile\s*|__volatile__\s*)*\(\s*""\s*([a-z][a-z0-9_.:]*)")]
+    // the one braced form the emulator takes: { .reg .pred P; INSTR P, ...; selp.u32 %0, 1, 0, P; } (a predicate result)
+    [GeneratedRegex(@"\basm\s*(?:volatile\s*|__volatile__\s*)*\(\s*""\s*(?:\{\s*\.reg\s+\.pred\s+\w+;\s*)?([a-z][a-z0-9_.:]*)")]
     private static partial Regex AsmMnemonic();
 
     [GeneratedRegex(@"static\s+inline\s+void\s+([a-z][a-z0-9_]*)\s*\(")]
@@ -37,7 +38,7 @@ public partial class PtxTwinTests
         var mnemonics = KernelFiles().SelectMany(f => AsmMnemonic().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetFileName(f), Op: m.Groups[1].Value))).ToList();
         Assert.That(mnemonics.Select(m => m.Op), Does.Contain("cvt.rn.bf16.f32"), "the scan finds today's instruction");
         foreach (var (file, op) in mnemonics)
-            Assert.That(twins, Does.Contain(op.Replace('.', '_')), $"{file}: inline PTX '{op}' has no emulated twin in kernels/emu/ptx_twins.h");
+            Assert.That(twins, Does.Contain(op.Replace('.', '_').Replace(':', '_')), $"{file}: inline PTX '{op}' has no emulated twin in kernels/emu/ptx_twins.h");
     }
 
     [Test]

@@ -6,6 +6,9 @@ namespace MantisNative.Backends.Cuda;
 // kernels/flash_attention_sm80.cu, which take strides and read the op's [B, H, T, D] tensors in place (no permute
 // copies), with a split-KV decode kernel for one query token. Older devices: the scalar kernels of
 // kernels/attention.cu, which read [B, T, H, D], so q, k, v, the output and its gradient are permuted around them.
+// Compute capability 9.0: the forward of kernels/flash_attention_sm90.cu (TMA, wgmma; FlashAttentionSm90), on
+// token-major copies for now (its tensor maps take token and batch strides; head-major views are a later step),
+// and the backward above (it reads the same lse).
 internal sealed partial class CudaOps
 {
     private static readonly int[] SwapHeadsAndTokens = { 0, 2, 1, 3 };
@@ -39,6 +42,7 @@ internal sealed partial class CudaOps
         RequireBf16("Attention", q, k, v);
         RequireMask(keyValid);
         var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        if (T > 0 && S > 0 && B * H > 0 && FlashAttentionSm90.Selected(_be.Context.Device, D)) return Sm90Forward(q, k, v, keyValid, geo);
         if (UsesFlash(D)) return FlashForward(q, k, v, keyValid, geo);
         RequireKernel(q, D);
         using var qt = ToTokenMajor(q);
@@ -90,6 +94,22 @@ internal sealed partial class CudaOps
             return gi;
         }
         return (Back(needQ, q, dq), Back(needK, k, dk), Back(needV, v, dv));
+    }
+
+    private (Tensor O, Tensor Lse) Sm90Forward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
+    {
+        var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
+        using var qt = ToTokenMajor(q);
+        using var kt = ToTokenMajor(k);
+        using var vt = ToTokenMajor(v);
+        using var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
+        var lse = EmptyF32(q, new Shape(B, H, T));
+        _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(D), FlashAttentionSm90.Grid(B, H, T),
+            FlashAttentionSm90.Args(P(qt), P(kt), P(vt), P(ot), P(lse), B, H, Hkv, T, S, D, geo.Scale, geo.Causal, 0UL, P(keyValid)),
+            FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(D));
+        var o = Tensor.EmptyOn(q.Device, q.Shape, DType.BF16);
+        PermuteInto(ot, SwapHeadsAndTokens, o);
+        return (o, lse);
     }
 
     private (Tensor O, Tensor Lse) FlashForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
