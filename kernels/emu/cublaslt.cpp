@@ -1,7 +1,16 @@
 // The cuBLASLt subset interop/CublasLtApi.cs declares, on the emulated device: column-major matmul
 // D = alpha * op(A) * op(B) + beta * C over strided batches, bf16 or fp32 operands, fp32 accumulation and one
 // rounding to D's type (round to nearest even for bf16), C not read when beta is 0 (as cuBLAS does), the
-// DEFAULT, RELU and BIAS epilogues. Operands are checked against their allocations first.
+// DEFAULT, RELU, BIAS, RELU_BIAS, BGRADA and BGRADB epilogues. Operands are checked against their allocations first.
+// Epilogues as cuBLASLt documents them (cublasLtEpilogue_t, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE):
+// - BIAS: a packed vector of D's rows (m, column-major) added to every column in fp32 after alpha*AB + beta*C and
+//   before the one rounding to D's type (and before RELU under RELU_BIAS).
+// - BGRADA / BGRADB: the bias gradient of op(A) / op(B), the sum over the GEMM's k dimension: BGRADA writes m
+//   values (sum_k op(A)(i, k)), BGRADB n values (sum_k op(B)(k, j)), fp32 sums in k order, one rounding, not scaled
+//   by alpha, overwriting the vector; D is computed as under DEFAULT.
+// - the vector's type is BIAS_DATA_TYPE, default (-1) D's type; cuBLASLt takes D's type for these (non-FP8,
+//   non-IMMA) GEMMs, so another type is CUBLAS_STATUS_NOT_SUPPORTED, as is a bias gradient over a batch (the
+//   emulator's subset: one bias vector per call).
 #include "emu.h"
 #include "ptx_twins.h"
 #include <cstring>
@@ -11,7 +20,7 @@ namespace
 enum : int { OK = 0, NOT_INITIALIZED = 1, INVALID_VALUE = 7, EXECUTION_FAILED = 13, NOT_SUPPORTED = 15 };
 enum : int { R32F = 0, R16BF = 14 };
 
-struct Desc { int compute, scale, transa = 0, transb = 0, transc = 0, pointer_mode = 0; unsigned int epilogue = 1; uint64_t bias = 0; };
+struct Desc { int compute, scale, transa = 0, transb = 0, transc = 0, pointer_mode = 0; unsigned int epilogue = 1; uint64_t bias = 0; int bias_type = -1; };
 struct Layout { int type; uint64_t rows, cols; int64_t ld; int order = 0; int batch = 1; int64_t stride = 0; };
 struct Pref { uint64_t max_workspace = 0; };
 char g_handle_tag;
@@ -22,6 +31,12 @@ std::map<void*, Layout*>& layouts() { static std::map<void*, Layout*> m; return 
 std::map<void*, Pref*>& prefs() { static std::map<void*, Pref*> m; return m; }
 
 size_t elem_size(int t) { return t == R32F ? 4 : 2; }
+
+enum : unsigned int { EPI_DEFAULT = 1, EPI_RELU = 2, EPI_BIAS = 4, EPI_RELU_BIAS = 6, EPI_BGRADA = 256, EPI_BGRADB = 512 };
+bool adds_bias(unsigned int e) { return e == EPI_BIAS || e == EPI_RELU_BIAS; }
+bool bias_gradient(unsigned int e) { return e == EPI_BGRADA || e == EPI_BGRADB; }
+bool uses_vector(unsigned int e) { return adds_bias(e) || bias_gradient(e); }
+int vector_type(const Desc& d, const Layout& dd) { return d.bias_type == -1 ? dd.type : d.bias_type; }
 
 // Destroys a descriptor of one of the tables; an unknown one is CUBLAS_STATUS_INVALID_VALUE.
 template <class T> int destroy(std::map<void*, T*>& table, void* handle)
@@ -73,7 +88,9 @@ int check_shapes(const Desc& d, const Layout& a, const Layout& b, const Layout& 
 {
     if (!supported(a) || !supported(b) || !supported(c) || !supported(dd)) return NOT_SUPPORTED;
     if (d.transc != 0 || d.pointer_mode != 0) return NOT_SUPPORTED;
-    if (d.epilogue != 1 && d.epilogue != 2 && d.epilogue != 4 && d.epilogue != 6) return NOT_SUPPORTED;
+    if (d.epilogue != EPI_DEFAULT && d.epilogue != EPI_RELU && !uses_vector(d.epilogue)) return NOT_SUPPORTED;
+    if (uses_vector(d.epilogue) && vector_type(d, dd) != dd.type) return NOT_SUPPORTED;
+    if (bias_gradient(d.epilogue) && dd.batch != 1) return NOT_SUPPORTED;
     m = dd.rows;
     n = dd.cols;
     const uint64_t am = d.transa ? a.cols : a.rows, ak = d.transa ? a.rows : a.cols;
@@ -154,6 +171,7 @@ MANTIS_EXPORT int cublasLtMatmulDescSetAttribute(void* desc, int attr, const voi
     case 5: ok = read_attr(buf, size, d.transc); break;
     case 7: ok = read_attr(buf, size, d.epilogue); break;
     case 8: ok = read_attr(buf, size, d.bias); break;
+    case 26: ok = read_attr(buf, size, d.bias_type); break;
     default: return NOT_SUPPORTED;
     }
     return ok ? OK : INVALID_VALUE;
@@ -275,9 +293,13 @@ MANTIS_EXPORT int cublasLtMatmul(void* h, void* desc, const void* alpha, uint64_
         }
     }
     if (ws_bytes && !emu::mem_find(workspace, ws_bytes)) { emu::set_sticky(700, "cublasLtMatmul: workspace outside its allocation"); return EXECUTION_FAILED; }
-    if (dsc.epilogue & 4)
+    const int vtype = vector_type(dsc, ld_);
+    const uint64_t vlen = dsc.epilogue == EPI_BGRADB ? n : m;
+    if (uses_vector(dsc.epilogue) && !emu::mem_find(dsc.bias, vlen * elem_size(vtype)))
     {
-        if (!emu::mem_find(dsc.bias, m * elem_size(ld_.type))) { emu::set_sticky(700, "cublasLtMatmul: bias vector outside its allocation"); return EXECUTION_FAILED; }
+        emu::set_sticky(700, std::string("cublasLtMatmul: ") + (adds_bias(dsc.epilogue) ? "bias" : "bias gradient") + " vector (" +
+                                 std::to_string(vlen * elem_size(vtype)) + " bytes from " + emu::mem_describe(dsc.bias) + ") is not inside one live allocation");
+        return EXECUTION_FAILED;
     }
     std::vector<float> a((size_t)(m * k)), b((size_t)(n * k)), out((size_t)(m * n));
     for (int batch = 0; batch < ld_.batch; batch++)
@@ -298,12 +320,26 @@ MANTIS_EXPORT int cublasLtMatmul(void* h, void* desc, const void* alpha, uint64_
                 for (uint64_t kk = 0; kk < k; kk++) acc += ar[kk] * br[kk];
                 float v = al * acc;
                 if (be != 0.0f) v += be * load(lc_.type, C, oc + j * lc_.ld + i);
-                if (dsc.epilogue & 4) v += load(ld_.type, dsc.bias, i);
-                if (dsc.epilogue & 2) v = v > 0.0f ? v : 0.0f;
+                if (adds_bias(dsc.epilogue)) v += load(vtype, dsc.bias, i);
+                if (dsc.epilogue == EPI_RELU || dsc.epilogue == EPI_RELU_BIAS) v = v > 0.0f ? v : 0.0f;
                 out[j * m + i] = v;
             }
         for (uint64_t j = 0; j < n; j++)
             for (uint64_t i = 0; i < m; i++) store(ld_.type, D, od + j * ld_.ld + i, out[j * m + i]);
+        if (dsc.epilogue == EPI_BGRADA)   // one batch (check_shapes): sum_k op(A)(i, k)
+            for (uint64_t i = 0; i < m; i++)
+            {
+                float acc = 0.0f;
+                for (uint64_t kk = 0; kk < k; kk++) acc += a[i * k + kk];
+                store(vtype, dsc.bias, i, acc);
+            }
+        if (dsc.epilogue == EPI_BGRADB)   // sum_k op(B)(k, j)
+            for (uint64_t j = 0; j < n; j++)
+            {
+                float acc = 0.0f;
+                for (uint64_t kk = 0; kk < k; kk++) acc += b[j * k + kk];
+                store(vtype, dsc.bias, j, acc);
+            }
     }
     return OK;
 }

@@ -33,4 +33,17 @@ int nvrtcGetCUBINSize(void*, size_t*);
 int nvrtcGetCUBIN(void*, char*);
 int nvrtcGetProgramLogSize(void*, size_t*);
 int nvrtcGetProgramLog(void*, char*);
+int cublasLtCreate(void**);
+int cublasLtDestroy(void*);
+int cublasLtMatmulDescCreate(void**, int, int);
+int cublasLtMatmulDescSetAttribute(void*, int, const void*, size_t);
+int cublasLtMatmulDescDestroy(void*);
+int cublasLtMatrixLayoutCreate(void**, int, unsigned long long, unsigned long long, long long);
+int cublasLtMatrixLayoutSetAttribute(void*, int, const void*, size_t);
+int cublasLtMatrixLayoutDestroy(void*);
+int cublasLtMatmulPreferenceCreate(void**);
+int cublasLtMatmulPreferenceDestroy(void*);
+int cublasLtMatmulAlgoGetHeuristic(void*, void*, void*, void*, void*, void*, void*, int, void*, int*);
+int cublasLtMatmul(void*, void*, const void*, unsigned long long, void*, unsigned long long, void*, const void*, unsigned long long, void*,
+                   unsigned long long, void*, const void*, unsigned long long, size_t, void*);
 }
