@@ -52,8 +52,24 @@ public enum CublasLtMatmulDescAttribute
     TransA = 3,
     TransB = 4,
     TransC = 5,
+    /// <summary>uint32 cublasLtEpilogue_t (<see cref="CublasLtEpilogue"/>).</summary>
     Epilogue = 7,
+    /// <summary>device pointer: the bias vector (BIAS) or the bias gradient written (BGRADA/BGRADB).</summary>
     BiasPointer = 8,
+    /// <summary>int32 cudaDataType_t of that vector; default -1 = D's type (what cuBLASLt requires for bf16/fp32 GEMMs).</summary>
+    BiasDataType = 26,
+}
+
+/// <summary>cublasLtEpilogue_t values we use.</summary>
+public enum CublasLtEpilogue : uint
+{
+    Default = 1,
+    /// <summary>D += bias broadcast over columns (bias[row of D]) in fp32 before D's rounding.</summary>
+    Bias = 4,
+    /// <summary>bias gradient of op(A): the vector gets sum over k of op(A) (one value per row of D).</summary>
+    BGradA = 256,
+    /// <summary>bias gradient of op(B): the vector gets sum over k of op(B) (one value per column of D).</summary>
+    BGradB = 512,
 }
 
 /// <summary>cublasLtMatrixLayoutAttribute_t values we use.</summary>

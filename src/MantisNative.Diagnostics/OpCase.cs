@@ -29,4 +29,11 @@ internal sealed record OpCase(string Name, OpInput[] Inputs, Func<Tensor[], Tens
     public long Flops { get; init; }
 
     public bool Backward { get; init; } = true;
+
+    /// <summary>
+    /// Forward + backward passes the target runs on the same inputs without clearing gradients (gradient accumulation
+    /// over micro-batches, as a training step does): every input gradient must then be this many times the
+    /// reference's. 1 for every case but the accumulation variants.
+    /// </summary>
+    public int MicroBatches { get; init; } = 1;
 }

@@ -20,6 +20,8 @@ internal static class OpCases
         {
             Linear(T, H, F, bias: true),
             Linear(T, H, F, bias: false),
+            // the device adds dW into the fp32 gradient inside the GEMM (beta = 1) and sums db in its epilogue
+            Linear(T, H, F, bias: true) with { Name = "linear+bias 2 micro-batches", MicroBatches = 2 },
             new("matmul batched b^T", new[] { I(4, T, 64), I(4, T, 64) }, x => AOps.MatMul(x[0], x[1], transB: true)) { Flops = 2L * 4 * T * T * 64 },
             new("matmul shared b", new[] { I(2, T, H), I(H, 256) }, x => AOps.MatMul(x[0], x[1])) { Flops = 2L * 2 * T * H * 256 },
             Add(T, H),

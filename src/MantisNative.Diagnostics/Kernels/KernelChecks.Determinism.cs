@@ -1,4 +1,5 @@
 using MantisNative.Backends.Cuda;
+using MantisNative.Interop;
 
 namespace MantisNative.Diagnostics.Kernels;
 
@@ -54,7 +55,21 @@ internal sealed partial class KernelChecks
                 new KernelArgs().Ptr(gyd).Ptr(idd).Ptr(gt).Long(rows).Int(dim).Int(vocab).Int(perBlock));
             return ReadF32(gt, vocab * dim);
         }
-        foreach (var (name, run) in new (string, Func<float[]>)[] { ("rmsnorm dw", RmsNorm), ("layernorm dw db", LayerNorm), ("embedding dtable", Embedding) })
+        float[] LinearGemm()
+        {
+            // a Linear's dW (dim x dim, k = rows) accumulated by cuBLASLt into fp32 over two micro-batches (beta 0, then 1)
+            using var gemm = new CublasLtGemm(_ctx);
+            var c = LinearPlan.GradW(rows, dim, dim);
+            var shape = new GemmShape(c.M, c.N, c.K, c.TransA, c.TransB, c.Lda, c.Ldb, c.Ldc, OutF32: true);
+            using var gw = PoisonedF32((long)dim * dim);
+            gemm.Run(shape, gyd.Pointer, xd.Pointer, gw.Pointer, 1f, 0f);
+            gemm.Run(shape, gyd.Pointer, xd.Pointer, gw.Pointer, 1f, 1f);
+            return ReadF32(gw, dim * dim);
+        }
+        var runs = new List<(string, Func<float[]>)> { ("rmsnorm dw", RmsNorm), ("layernorm dw db", LayerNorm), ("embedding dtable", Embedding) };
+        if (CublasLt.IsAvailable) runs.Add(("linear dw (cuBLASLt, beta = 1 into fp32)", LinearGemm));
+        else Skip("linear dw (cuBLASLt) bits", $"no cuBLASLt: {CublasLt.UnavailableReason}");
+        foreach (var (name, run) in runs)
         {
             var a = run();
             var b = run();

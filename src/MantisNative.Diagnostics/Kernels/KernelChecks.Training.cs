@@ -147,6 +147,44 @@ internal sealed partial class KernelChecks
         Record("cublasLt linear", ReadBf16(yd, m * n), r.Output, c.ForwardTolerance);
         gemm.Run(new GemmShape(m, n, k, TransB: true), xd.Pointer, wd.Pointer, yd.Pointer);
         Require("cublasLt plan cached per shape", gemm.PlanCount == 1, $"{gemm.PlanCount} plans for one shape");
+        CublasLtEpiloguesMatchCpu(gemm, m, k, n);
+    }
+
+    /// <summary>
+    /// The fused Linear paths on the linear+bias case: y = x W^T + b through the BIAS epilogue; dW = dy^T x written
+    /// (beta = 0) then accumulated (beta = 1) into one fp32 buffer, the bias gradient from the same call's BGRADB.
+    /// A path cuBLASLt refuses on this card is a skip naming it (the backend falls back to the separate kernels).
+    /// </summary>
+    private void CublasLtEpiloguesMatchCpu(CublasLtGemm gemm, int rows, int inF, int outF)
+    {
+        var c = OpCases.Linear(rows, inF, outF, bias: true);
+        var (x, r) = Reference(c);
+        using var xd = Bf16(x[0]);
+        using var wd = Bf16(x[1]);
+        using var bd = Bf16(x[2]);
+        using var dyd = Bf16(r.Seed!);
+        using var yd = PoisonedBf16(rows * outF);
+        var f = LinearPlan.Forward(rows, inF, outF);
+        if (gemm.TryRun(new GemmShape(f.M, f.N, f.K, f.TransA, f.TransB, f.Lda, f.Ldb, f.Ldc, Epilogue: GemmEpilogue.AddColumnBias), xd.Pointer, wd.Pointer, yd.Pointer,
+                vector: bd.Pointer))
+            Record("cublasLt linear+bias (BIAS epilogue)", ReadBf16(yd, rows * outF), r.Output, c.ForwardTolerance);
+        else Skip("cublasLt linear+bias (BIAS epilogue)", "cuBLASLt has no BIAS algorithm here: Linear adds the bias with add_bf16");
+
+        var g = LinearPlan.GradW(rows, inF, outF);
+        var shape = new GemmShape(g.M, g.N, g.K, g.TransA, g.TransB, g.Lda, g.Ldb, g.Ldc, OutF32: true, Epilogue: GemmEpilogue.RowSumsOfA);
+        using var gw = PoisonedF32((long)outF * inF);
+        using var gb = PoisonedF32(outF);
+        if (!gemm.TryRun(shape, dyd.Pointer, xd.Pointer, gw.Pointer, 1f, 0f, gb.Pointer))
+        {
+            Skip("cublasLt dW + BGRADB", "cuBLASLt has no BGRADB algorithm with an fp32 D here: the bias gradient is a separate reduction");
+            shape = shape with { Epilogue = GemmEpilogue.None };
+            gemm.Run(shape, dyd.Pointer, xd.Pointer, gw.Pointer, 1f, 0f);
+        }
+        else Record("cublasLt bias gradient (BGRADB epilogue, fp32)", ReadF32(gb, outF), r.Grads[2]!, c.BackwardTolerance);
+        Record("cublasLt dW into fp32 (beta = 0)", ReadF32(gw, outF * inF), r.Grads[1]!, c.BackwardTolerance);
+        gemm.Run(shape, dyd.Pointer, xd.Pointer, gw.Pointer, 1f, 1f, shape.Epilogue == GemmEpilogue.None ? 0 : gb.Pointer);
+        Record("cublasLt dW accumulated in fp32 (beta = 1, a second micro-batch)", ReadF32(gw, outF * inF), r.Grads[1]!.Select(v => 2 * v).ToArray(),
+            c.BackwardTolerance);
     }
 
     private void EventsTimeWork()

@@ -46,8 +46,9 @@ public static partial class Ops
             Tape.Record(y, g =>
             {
                 if (x.RequiresGrad) Accumulate(x, be.LinearBackwardInput(g, x, w, rows, inF, outF));
-                if (w.RequiresGrad) Accumulate(w, be.LinearBackwardWeight(g, x, w, rows, inF, outF));
-                if (bias is not null && bias.RequiresGrad) Accumulate(bias, be.SumLeading(g, bias.Shape, outF));
+                var fused = w.RequiresGrad ? TryFusedLinearParameterGradients(be, g, x, w, bias, rows, inF, outF) : LinearGradientFusion.None;
+                if (w.RequiresGrad && fused == LinearGradientFusion.None) Accumulate(w, be.LinearBackwardWeight(g, x, w, rows, inF, outF));
+                if (bias is not null && bias.RequiresGrad && fused != LinearGradientFusion.WeightAndBias) Accumulate(bias, be.SumLeading(g, bias.Shape, outF));
             });
         return y;
     }

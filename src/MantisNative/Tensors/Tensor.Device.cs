@@ -100,6 +100,39 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>The dtype of this device tensor's accumulated gradient (see <see cref="AccumulateGradOnDevice"/>).</summary>
+    internal DType DeviceGradDType => IsIntermediate ? DType : DType.F32;
+
+    /// <summary>
+    /// The F32 device gradient a fused backward (a GEMM with beta = 1) may add into in place: the existing one, or a
+    /// new uninitialised one (<paramref name="fresh"/>: write it, do not add) that <see cref="AdoptGrad"/> installs
+    /// once written. False when this tensor's gradient is not an F32 device tensor; accumulate as usual then.
+    /// </summary>
+    internal bool TryGetDeviceF32GradTarget(out Tensor target, out bool fresh)
+    {
+        target = null!;
+        fresh = false;
+        if (_deviceStorage is null) return false;
+        if (Grad is not null)
+        {
+            if (Grad.DType != DType.F32 || Grad.Device != Device) return false;
+            target = Grad;
+            return true;
+        }
+        if (DeviceGradDType != DType.F32) return false;
+        target = TensorScope.Unscoped(() => EmptyOn(Device, Shape, DType.F32));
+        fresh = true;
+        return true;
+    }
+
+    /// <summary>Installs a gradient written by a fused backward into a fresh <see cref="TryGetDeviceF32GradTarget"/> target.</summary>
+    internal void AdoptGrad(Tensor grad)
+    {
+        if (Grad is not null) throw new InvalidOperationException($"{Name ?? "tensor"} already has a gradient");
+        if (!grad.Shape.Equals(Shape)) throw new InvalidOperationException($"gradient shape {grad.Shape} does not match {Name ?? "tensor"} {Shape}");
+        Grad = grad;
+    }
+
     /// <summary>
     /// Gradient accumulation on a device. Leaves (parameters, inputs) keep an F32 gradient so that sums over
     /// micro-batches do not lose bits; intermediates keep their own dtype so the backward they feed sees it.
@@ -111,7 +144,7 @@ public sealed partial class Tensor
         var backend = DeviceBackends.Get(Device);
         if (Grad is null)
         {
-            var dtype = IsIntermediate ? DType : DType.F32;
+            var dtype = DeviceGradDType;
             Grad = TensorScope.Unscoped(() => dtype == g.DType ? g.Clone() : ZerosOn(Device, Shape, dtype));
             if (dtype == g.DType) return;
         }

@@ -60,7 +60,10 @@ internal sealed partial class CudaOps
                 At(Of(c.B), c.OffsetB), c.Ldb, c.StrideB, At(Of(c.C), c.OffsetC), c.Ldc, c.StrideC, c.Beta);
     }
 
-    /// <summary>x @ W^T + bias (W [out, in]); the bias is added by add_bf16 after the GEMM.</summary>
+    /// <summary>
+    /// x @ W^T + bias (W [out, in]). The bias is cuBLASLt's BIAS epilogue, added in fp32 before the output's one
+    /// rounding (as the CPU reference does); where cuBLASLt has no such algorithm, add_bf16 after the GEMM.
+    /// </summary>
     public Tensor Linear(Tensor x, Tensor w, Tensor? bias, int rows, int inF, int outF)
     {
         RequireBf16("Linear", x, w, bias);
@@ -70,6 +73,14 @@ internal sealed partial class CudaOps
             var y = Bf16Like(x, shape);
             Run(new[] { LinearPlan.Forward(rows, inF, outF) }, x, w, y, null, null, null);
             return y;
+        }
+        if (rows > 0 && outF > 0 && inF > 0)
+        {
+            var fused = Bf16Like(x, shape);
+            var f = LinearPlan.Forward(rows, inF, outF);
+            var s = new GemmShape(f.M, f.N, f.K, f.TransA, f.TransB, f.Lda, f.Ldb, f.Ldc, Epilogue: GemmEpilogue.AddColumnBias);
+            if (_be.Gemm.TryRun(s, P(x), P(w), P(fused), vector: P(bias))) return fused;
+            fused.Dispose();
         }
         using var xw = Bf16Like(x, shape);
         Run(new[] { LinearPlan.Forward(rows, inF, outF) }, x, w, xw, null, null, null);
@@ -85,6 +96,24 @@ internal sealed partial class CudaOps
         var gx = Bf16Like(x);
         Run(new[] { LinearPlan.GradX(rows, inF, outF) }, x, w, g, g, gx, null);
         return gx;
+    }
+
+    /// <summary>
+    /// dW = g^T x straight into the fp32 gradient (beta = 1 when accumulating), with the bias gradient from the same
+    /// GEMM's BGRADB epilogue (fp32, the vector has D's type); without BGRADB, the weight alone; None when cuBLASLt
+    /// has neither (then the caller's plain path runs).
+    /// </summary>
+    public LinearGradientFusion TryLinearParameterGradients(Tensor g, Tensor x, Tensor gradW, bool accumulate, Tensor? gradBias, int rows, int inF, int outF)
+    {
+        RequireBf16("Linear backward", g, x);
+        if (gradW.DType != DType.F32 || gradBias is { DType: not DType.F32 } || rows <= 0 || inF <= 0 || outF <= 0) return LinearGradientFusion.None;
+        var c = LinearPlan.GradW(rows, inF, outF);
+        var shape = new GemmShape(c.M, c.N, c.K, c.TransA, c.TransB, c.Lda, c.Ldb, c.Ldc, OutF32: true);
+        float beta = accumulate ? 1f : 0f;
+        // operand A of GradW is g (op(A) = g^T, [outF, rows]): its row sums over k = rows are the bias gradient
+        if (gradBias is not null && _be.Gemm.TryRun(shape with { Epilogue = GemmEpilogue.RowSumsOfA }, P(g), P(x), P(gradW), 1f, beta, P(gradBias)))
+            return LinearGradientFusion.WeightAndBias;
+        return _be.Gemm.TryRun(shape, P(g), P(x), P(gradW), 1f, beta) ? LinearGradientFusion.Weight : LinearGradientFusion.None;
     }
 
     public Tensor LinearBackwardWeight(Tensor g, Tensor x, Tensor w, int rows, int inF, int outF)

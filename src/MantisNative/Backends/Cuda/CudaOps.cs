@@ -7,7 +7,7 @@ namespace MantisNative.Backends.Cuda;
 /// Nothing here records a backward: the op layer (Ops) does, once for every device. Activations and weights are BF16
 /// (fp32 math inside the kernels); scalar losses, norms' statistics and leaf gradients are F32.
 /// </summary>
-internal sealed partial class CudaOps : IOpPrimitives
+internal sealed partial class CudaOps : IOpPrimitives, ILinearGradientAccumulation
 {
     private readonly CudaBackend _be;
 

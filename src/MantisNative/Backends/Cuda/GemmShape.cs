@@ -9,13 +9,14 @@ namespace MantisNative.Backends.Cuda;
 /// Strides are in elements between consecutive matrices of the batch (0 broadcasts one matrix to all).
 /// A linear layer y = x W^T is (M = rows, N = out, K = in, TransB = true). A and B are bf16; C is bf16, or fp32
 /// when <see cref="OutF32"/> (an fp32 gradient accumulated by the GEMM itself with beta = 1, fp32 logits).
+/// <see cref="Epilogue"/> fuses a bias or a bias gradient into the same call (a vector in C's type).
 /// </summary>
 internal readonly record struct GemmShape(
     int M, int N, int K,
     bool TransA = false, bool TransB = false,
     int Lda = 0, int Ldb = 0, int Ldc = 0,
     int Batch = 1, long StrideA = 0, long StrideB = 0, long StrideC = 0,
-    bool OutF32 = false)
+    bool OutF32 = false, GemmEpilogue Epilogue = GemmEpilogue.None)
 {
     public int LdaOrDefault => Lda > 0 ? Lda : (TransA ? M : K);
     public int LdbOrDefault => Ldb > 0 ? Ldb : (TransB ? K : N);
@@ -29,9 +30,21 @@ internal readonly record struct GemmShape(
         if (LdaOrDefault < (TransA ? M : K)) throw new ArgumentException($"lda {LdaOrDefault} < {(TransA ? M : K)}");
         if (LdbOrDefault < (TransB ? K : N)) throw new ArgumentException($"ldb {LdbOrDefault} < {(TransB ? K : N)}");
         if (LdcOrDefault < N) throw new ArgumentException($"ldc {LdcOrDefault} < {N}");
+        if (Epilogue != GemmEpilogue.None && Batch != 1) throw new ArgumentException($"a GEMM epilogue ({Epilogue}) takes one matrix, not a batch of {Batch}");
     }
 
     public long Flops => 2L * M * N * K * Batch;
+}
+
+/// <summary>What a GEMM does with its vector besides C = op(A) op(B) + beta C, in row-major terms.</summary>
+internal enum GemmEpilogue
+{
+    None,
+    /// <summary>C[m, n] += bias[n] (a Linear's bias), in fp32 before C's rounding: cuBLASLt's BIAS (bias per row of C^T).</summary>
+    AddColumnBias,
+    /// <summary>vector[m] = sum over k of op(A)[m, k] (a Linear's bias gradient, op(A) = dy^T): cuBLASLt's BGRADB, since
+    /// our A is cuBLASLt's B (see <see cref="ColumnMajorGemm"/>) and its k-sums are the columns of C^T.</summary>
+    RowSumsOfA,
 }
 
 /// <summary>One operand as cuBLASLt (column-major) sees it.</summary>
@@ -42,7 +55,8 @@ internal readonly record struct ColumnMajorOperand(CublasOperation Op, long Rows
 /// transpose, so C = op(A) op(B) becomes C^T = op(B)^T op(A)^T: cuBLASLt's first operand is our B, its second
 /// our A, and its output is C^T (N x M column-major = C row-major). No data moves.
 /// </summary>
-internal readonly record struct ColumnMajorGemm(long M, long N, long K, ColumnMajorOperand A, ColumnMajorOperand B, ColumnMajorOperand C)
+internal readonly record struct ColumnMajorGemm(long M, long N, long K, ColumnMajorOperand A, ColumnMajorOperand B, ColumnMajorOperand C,
+    CublasLtEpilogue Epilogue = CublasLtEpilogue.Default)
 {
     public static ColumnMajorGemm From(GemmShape s)
     {
@@ -56,6 +70,12 @@ internal readonly record struct ColumnMajorGemm(long M, long N, long K, ColumnMa
             ? new ColumnMajorOperand(CublasOperation.T, s.M, s.K, s.LdaOrDefault, s.StrideA)
             : new ColumnMajorOperand(CublasOperation.N, s.K, s.M, s.LdaOrDefault, s.StrideA);
         var output = new ColumnMajorOperand(CublasOperation.N, s.N, s.M, s.LdcOrDefault, s.StrideC);
-        return new ColumnMajorGemm(s.N, s.M, s.K, first, second, output);
+        var epilogue = s.Epilogue switch
+        {
+            GemmEpilogue.AddColumnBias => CublasLtEpilogue.Bias,
+            GemmEpilogue.RowSumsOfA => CublasLtEpilogue.BGradB,
+            _ => CublasLtEpilogue.Default,
+        };
+        return new ColumnMajorGemm(s.N, s.M, s.K, first, second, output, epilogue);
     }
 }
