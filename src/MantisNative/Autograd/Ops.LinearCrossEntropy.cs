@@ -47,9 +47,9 @@ public static partial class Ops
         if (dh is null && dw is null) return loss;
         Tape.Record(loss, g =>
         {
-            // the stored gradients are for an upstream gradient of 1: one float read scales them (none when it is 1,
-            // as for a loss that is the root of the backward)
-            float s = g.IsOnDevice ? g.Item() : g.Span[0];
+            // the stored gradients are for an upstream gradient of 1: one float scales them (none when it is 1). A loss
+            // that is the root of the backward has the seed's value, known to the host; any other is read (one scalar)
+            float s = Tape.KnownScalar(g) ?? (g.IsOnDevice ? g.Item() : g.Span[0]);
             Accumulate(hidden, s == 1f || dh is null ? dh : Rescaled(be, dh, s));
             Accumulate(weight, s == 1f || dw is null ? dw : Rescaled(be, dw, s));
         });

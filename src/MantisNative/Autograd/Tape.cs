@@ -54,26 +54,50 @@ public sealed class Tape
     }
 
     /// <summary>Backpropagates from a scalar loss (seed gradient 1).</summary>
-    public static void Backward(Tensor loss)
+    public static void Backward(Tensor loss) => Backward(loss, 1f);
+
+    /// <summary>
+    /// Backpropagates from a scalar loss seeded with <paramref name="scale"/>: the gradients of scale * loss (the
+    /// trainer's 1 / accumulation steps) without an extra op. The seed is filled on the loss's device (no host copy
+    /// inside a step), and its value stays known to the host: a backward closure that needs the upstream gradient as
+    /// a number (the fused loss) asks <see cref="KnownScalar"/> instead of reading it back from the device.
+    /// </summary>
+    public static void Backward(Tensor loss, float scale)
     {
         if (loss.Numel != 1) throw new InvalidOperationException($"Backward needs a scalar loss, got shape {loss.Shape}");
-        using var one = Tensor.Full(loss.Shape, 1f);
         if (!loss.IsOnDevice)
         {
-            Current.Run(loss, one);
+            using var host = Tensor.Full(loss.Shape, scale);
+            Current.Run(loss, host, scale);
             return;
         }
+        if (loss.DType == DType.F32)
+        {
+            using var filled = Tensor.FullF32On(loss.Device, loss.Shape, scale);
+            Current.Run(loss, filled, scale);
+            return;
+        }
+        using var one = Tensor.Full(loss.Shape, scale);
         using var seed = one.To(loss.Device, loss.DType);
-        Current.Run(loss, seed);
+        Current.Run(loss, seed, scale);
     }
 
-    /// <summary>Backpropagates from <paramref name="output"/> seeded with <paramref name="outputGrad"/>.</summary>
-    public static void Backward(Tensor output, Tensor outputGrad) => Current.Run(output, outputGrad);
+    /// <summary>The value of <paramref name="grad"/> when it is the running backward's seed as given to
+    /// <see cref="Backward(Tensor, float)"/> (a scalar the host knows); null otherwise (read it if you must).</summary>
+    public static float? KnownScalar(Tensor grad) =>
+        _current?._knownSeed is { } k && ReferenceEquals(k.Grad, grad) ? k.Value : null;
 
-    private void Run(Tensor output, Tensor seed)
+    /// <summary>Backpropagates from <paramref name="output"/> seeded with <paramref name="outputGrad"/>.</summary>
+    public static void Backward(Tensor output, Tensor outputGrad) => Current.Run(output, outputGrad, null);
+
+    private (Tensor Grad, float Value)? _knownSeed;
+
+    private void Run(Tensor output, Tensor seed, float? seedValue)
     {
         if (!output.RequiresGrad) { Clear(); return; }
+        bool first = output.Grad is null;
         output.AccumulateGrad(seed);
+        if (first && seedValue is { } v && output.Grad is { Numel: 1 } rootGrad) _knownSeed = (rootGrad, v);
         using (NoGrad())
         {
             for (int i = _entries.Count - 1; i >= 0; i--)
@@ -94,7 +118,11 @@ public sealed class Tape
     }
 
     /// <summary>Forgets every recorded entry (for a forward pass whose backward is not wanted).</summary>
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        _entries.Clear();
+        _knownSeed = null;
+    }
 
     /// <summary>Runs <paramref name="body"/> with a fresh tape as the current one (used by checkpointing).</summary>
     internal static T WithTape<T>(Tape tape, Func<T> body)

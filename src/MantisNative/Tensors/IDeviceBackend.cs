@@ -25,4 +25,8 @@ public interface IDeviceBackend
 
     /// <summary>dst += src elementwise (same shape, both on this device; dtypes F32 or BF16 in any mix).</summary>
     void AddInto(Tensor destination, Tensor source);
+
+    /// <summary>Fills the first <paramref name="words"/> 32-bit words with <paramref name="pattern"/>, queued on the
+    /// device (no host copy: how a constant such as a backward's seed reaches the device inside a step).</summary>
+    void Fill32(IDeviceStorage destination, uint pattern, long words);
 }

@@ -26,6 +26,15 @@ public sealed partial class Tensor
     /// <summary>A new zero-filled tensor on <paramref name="device"/>.</summary>
     public static Tensor ZerosOn(Device device, Shape shape, DType dtype) => AllocateOn(device, shape, dtype, zero: true);
 
+    /// <summary>An F32 tensor of <paramref name="value"/> on <paramref name="device"/>, filled there (no host copy).</summary>
+    internal static Tensor FullF32On(Device device, Shape shape, float value)
+    {
+        if (device.IsCpu) return Full(shape, value);
+        var t = AllocateOn(device, shape, DType.F32, zero: false);
+        if (t.Numel > 0) DeviceBackends.Get(device).Fill32(t._deviceStorage!, (uint)BitConverter.SingleToInt32Bits(value), t.Numel);
+        return t;
+    }
+
     private static Tensor AllocateOn(Device device, Shape shape, DType dtype, bool zero)
     {
         if (device.IsCpu) return zero ? Zeros(shape, dtype) : Empty(shape, dtype);

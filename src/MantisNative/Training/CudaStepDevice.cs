@@ -101,6 +101,8 @@ internal sealed class CudaStepDevice : StepDevice
         return peak;
     }
 
+    public override (long Uploads, long Reads) TakeSyncCopies() => _be.Context.SyncCopies.Take();
+
     public override void Dispose()
     {
         if (_staged is not null)

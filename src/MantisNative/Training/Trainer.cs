@@ -79,13 +79,15 @@ public sealed class Trainer : IDisposable
         var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
         var phase = new Stopwatch();
         double forwardSecs = 0, backwardSecs = 0, optimizerSecs = 0;
-        long peakSinceLog = 0, plannedSinceLog = 0;
+        long peakSinceLog = 0, plannedSinceLog = 0, syncUploads = 0, syncReads = 0;
+        int stepsSinceLog = 0;
         _steps.TakePeakBytes();
         var outcome = TrainingOutcome.Completed;
         while (State.Step < State.TotalSteps)
         {
             if (cancel.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
             bool bad = false;
+            _steps.TakeSyncCopies();   // what evaluations and saves between steps copied is not the step's
             for (int micro = 0; micro < _cfg.GradientAccumulationSteps; micro++)
             {
                 waitClock.Start();
@@ -112,7 +114,8 @@ public sealed class Trainer : IDisposable
                     continue;
                 }
                 phase.Restart();
-                Tape.Backward(_cfg.GradientAccumulationSteps == 1 ? loss : Ops.Scale(loss, 1f / _cfg.GradientAccumulationSteps));
+                // seeded with 1 / accumulation steps: d(loss / n), the seed filled on the device and known to the host
+                Tape.Backward(loss, 1f / _cfg.GradientAccumulationSteps);
                 LoraDropout(false, micro); // evaluations and saves between steps see the adapters without dropout
                 backwardSecs += phase.Elapsed.TotalSeconds;
             }
@@ -140,6 +143,8 @@ public sealed class Trainer : IDisposable
             StepsThisRun = State.Step - startStep;
             State.Data = _steps.Position;
             peakSinceLog = Math.Max(peakSinceLog, _steps.TakePeakBytes());
+            var (uploads, reads) = _steps.TakeSyncCopies();
+            (syncUploads, syncReads, stepsSinceLog) = (syncUploads + uploads, syncReads + reads, stepsSinceLog + 1);
             State.Losses.Add((State.Step, meanLoss));
             if (State.Losses.Count > 100_000) State.Losses.RemoveAt(0);
 
@@ -155,8 +160,10 @@ public sealed class Trainer : IDisposable
                     DataWaitFraction = waitClock.Elapsed.TotalSeconds / secs,
                     ForwardSeconds = forwardSecs, BackwardSeconds = backwardSecs, OptimizerSeconds = optimizerSecs,
                     PeakDeviceBytes = peakSinceLog, PlannedDeviceBytes = plannedSinceLog,
+                    SyncUploadsPerStep = (double)syncUploads / stepsSinceLog, SyncReadsPerStep = (double)syncReads / stepsSinceLog,
                 });
                 peakSinceLog = plannedSinceLog = 0;
+                syncUploads = syncReads = stepsSinceLog = 0;
             }
             if (State.BadInARow >= _cfg.MaxBadStepsInARow) { outcome = TrainingOutcome.TooManyBadSteps; break; }
             if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);

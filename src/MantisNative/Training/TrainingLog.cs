@@ -16,4 +16,8 @@ public sealed record TrainingLog(
     public long PeakDeviceBytes { get; init; }
     /// <summary>The memory plan (<see cref="DeviceMemoryPlan"/>) of the largest micro-batch of those steps; 0 on the host.</summary>
     public long PlannedDeviceBytes { get; init; }
+    /// <summary>Synchronising host-to-device copies and device-to-host reads per optimizer step (mean over the steps
+    /// since the previous log; 0 on the host): the contract is two reads (loss, gradient norm) and no uploads.</summary>
+    public double SyncUploadsPerStep { get; init; }
+    public double SyncReadsPerStep { get; init; }
 }

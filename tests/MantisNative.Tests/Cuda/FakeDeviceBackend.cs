@@ -49,6 +49,8 @@ public sealed unsafe class FakeDeviceBackend : IDeviceBackend, IDisposable
     public void Upload(ReadOnlySpan<byte> source, IDeviceStorage destination) => source.CopyTo(Mem(destination, source.Length));
     public void Download(IDeviceStorage source, Span<byte> destination) => Mem(source, destination.Length).CopyTo(destination);
     public void Copy(IDeviceStorage source, IDeviceStorage destination, long bytes) => Mem(source, bytes).CopyTo(Mem(destination, bytes));
+    public void Fill32(IDeviceStorage destination, uint pattern, long words) =>
+        new Span<uint>((void*)destination.Pointer, checked((int)words)).Fill(pattern);
 
     private static float Read(Tensor t, long i) => t.DType == DType.F32
         ? ((float*)t.DevicePointer)[i]

@@ -99,6 +99,8 @@ internal sealed class CudaBackend : IComputeBackend, IDisposable
 
     public void Download(IDeviceStorage source, Span<byte> destination) => Buf(source).CopyTo(destination);
 
+    public void Fill32(IDeviceStorage destination, uint pattern, long words) => Buf(destination).Fill32(pattern, words);
+
     public void Copy(IDeviceStorage source, IDeviceStorage destination, long bytes)
     {
         if (bytes > 0) Buf(destination).CopyFrom(Buf(source), bytes);

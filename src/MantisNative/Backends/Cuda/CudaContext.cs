@@ -15,6 +15,9 @@ internal sealed class CudaContext : IDisposable
     public CudaStream Stream { get; }
     public IDeviceAllocator Allocator { get; }
 
+    /// <summary>Synchronising host copies made through this context's buffers (see <see cref="SyncCopyCounter"/>).</summary>
+    public SyncCopyCounter SyncCopies { get; } = new();
+
     private CudaContext(CudaDeviceInfo device, PrimaryContextHandle context, CudaStream stream, IDeviceAllocator allocator)
     {
         Device = device;

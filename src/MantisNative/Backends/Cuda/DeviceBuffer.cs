@@ -44,6 +44,7 @@ internal sealed class DeviceBuffer : IDisposable
         {
             CudaDriver.Check(CudaDriverApi.cuMemcpyHtoDAsync(Pointer, p, (nuint)bytes, _context.Stream.Handle), "cuMemcpyHtoDAsync");
             _context.Stream.Synchronize();
+            _context.SyncCopies.Upload();
         }
     }
 
@@ -57,6 +58,7 @@ internal sealed class DeviceBuffer : IDisposable
         {
             CudaDriver.Check(CudaDriverApi.cuMemcpyDtoHAsync(p, Pointer, (nuint)bytes, _context.Stream.Handle), "cuMemcpyDtoHAsync");
             _context.Stream.Synchronize();
+            _context.SyncCopies.Read();
         }
     }
 
@@ -78,8 +80,14 @@ internal sealed class DeviceBuffer : IDisposable
         CudaDriver.Check(CudaDriverApi.cuMemsetD8Async(Pointer, 0, (nuint)Bytes, _context.Stream.Handle), "cuMemsetD8Async");
 
     /// <summary>Fills with a 32-bit pattern (e.g. NaN bits to poison an output before a check).</summary>
-    public void Fill32(uint pattern) =>
-        CudaDriver.Check(CudaDriverApi.cuMemsetD32Async(Pointer, pattern, (nuint)(Bytes / 4), _context.Stream.Handle), "cuMemsetD32Async");
+    public void Fill32(uint pattern) => Fill32(pattern, Bytes / 4);
+
+    /// <summary>Fills the first <paramref name="words"/> 32-bit words on the stream (asynchronous).</summary>
+    public void Fill32(uint pattern, long words)
+    {
+        CheckFits(words * 4);
+        CudaDriver.Check(CudaDriverApi.cuMemsetD32Async(Pointer, pattern, (nuint)words, _context.Stream.Handle), "cuMemsetD32Async");
+    }
 
     private void CheckFits(long bytes)
     {
