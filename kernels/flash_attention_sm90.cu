@@ -5,9 +5,11 @@
 // intra-warpgroup pipelining).
 //
 // Contract (the same as kernels/attention.cu's forward):
-//   q, o: [batch, seq_q, heads, D] bf16 (token and batch strides in elements given: the native layout, or a view)
-//   k, v: [batch, seq_k, kv_heads, D] bf16, read through TMA tensor maps (C# encodes them: dims {D, kv_heads,
-//         seq_k, batch}, box {64, 1, 64, 1}, 128-byte swizzle, zero fill out of bounds); q through a map likewise
+//   q, o: [batch, seq_q, heads, D] bf16 indexed by strides in elements (head, token, batch): the native token-major
+//         layout (head stride D, token stride heads * D) or the head-major [batch, heads, seq_q, D] (token stride D)
+//   k, v: [batch, seq_k, kv_heads, D] bf16 likewise, read through TMA tensor maps (C# encodes them: dims {D,
+//         kv_heads, seq_k, batch} with the tensor's own head, token and batch strides, box {64, 1, 64, 1}, 128-byte
+//         swizzle, zero fill out of bounds); q through a map likewise, o written through its strides
 //   lse: [batch, heads, seq_q] fp32, natural log; a row that sees no key gets o = 0 and lse = -inf
 //   causal: query i sees keys j <= i + (seq_k - seq_q) (bottom-right aligned); kv_lens int32 [batch] (keys
 //   j >= kv_lens[b] are padding); key_mask uint8 [batch, seq_k] (0 = padding); all optional and combined.
@@ -109,7 +111,7 @@ template <int D>
 static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, const CUtensorMap* tm_k, const CUtensorMap* tm_v, bf16* __restrict__ o,
                                                    float* __restrict__ lse, int heads, int kv_heads, int seq_q, int seq_k, float scale, int causal,
                                                    const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask,
-                                                   long long o_token_stride, long long o_batch_stride)
+                                                   long long o_head_stride, long long o_token_stride, long long o_batch_stride)
 {
     constexpr int CH = FA3_CHUNKS(D), KSTEPS = (D + 15) / 16, CHUNK_BYTES = FA3_TILE_BYTES;
     extern __shared__ unsigned char fa3_smem[];
@@ -249,7 +251,7 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
         const int qi = rows.qi[hh];
         if (qi >= seq_q) continue;
         const float inv = rows.l[hh] > 0.0f ? 1.0f / rows.l[hh] : 0.0f;
-        bf16* orow = o + (i64)b * o_batch_stride + (i64)qi * o_token_stride + (i64)h * D;
+        bf16* orow = o + (i64)b * o_batch_stride + (i64)qi * o_token_stride + (i64)h * o_head_stride;
 #pragma unroll
         for (int i = 0; i < D / 2; i++)
         {
@@ -263,7 +265,7 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
 #endif
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define FA3_BODY(D) fa3_forward<D>(&tm_q, &tm_k, &tm_v, o, lse, heads, kv_heads, seq_q, seq_k, scale, causal, kv_lens, key_mask, o_token_stride, o_batch_stride)
+#define FA3_BODY(D) fa3_forward<D>(&tm_q, &tm_k, &tm_v, o, lse, heads, kv_heads, seq_q, seq_k, scale, causal, kv_lens, key_mask, o_head_stride, o_token_stride, o_batch_stride)
 #else
 #define FA3_BODY(D) __trap()   // built for another architecture: the launcher selects this kernel only on sm_90a
 #endif
@@ -272,7 +274,8 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
     extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attention_sm90_fwd_d##D(                              \
         const __grid_constant__ CUtensorMap tm_q, const __grid_constant__ CUtensorMap tm_k, const __grid_constant__ CUtensorMap tm_v, \
         bf16* __restrict__ o, float* __restrict__ lse, int heads, int kv_heads, int seq_q, int seq_k, float scale, int causal, \
-        const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask, long long o_token_stride, long long o_batch_stride) \
+        const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask, long long o_head_stride, long long o_token_stride, \
+        long long o_batch_stride) \
     { FA3_BODY(D); }
 FA3_ENTRY(64)
 FA3_ENTRY(72)

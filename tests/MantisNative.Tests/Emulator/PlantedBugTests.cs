@@ -110,7 +110,7 @@ public class PlantedBugTests
             "            issue_pv(j - 1, p);\n            release(j - 1);\n");
         Plant("flash_attention_sm90.cu", "            wgmma_wait<0>();\n            release(j - 1);\n", "            wgmma_wait<0>();\n");
         var output = CheckFails("attention_sm90", 0);
-        Assert.That(output, Does.Match(@"FAIL +attention sm90 d128 causal masked 130x130 o"), "the 3-tile case reads the overwritten V");
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d128 causal 130x130 h4/2 bthd mask lens o"), "the 3-tile case reads the overwritten V");
     }
 
     [Test]
@@ -119,6 +119,6 @@ public class PlantedBugTests
         // reading S = Q K^T before wgmma.wait_group retires it: undefined on the device, NaN on the emulator
         Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        wgmma_wait<0>();\n", "        issue_qk(0);\n");
         var output = CheckFails("attention_sm90", 1);
-        Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 (o|lse)"));
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 h4/2 bthd lens (o|lse)"));
     }
 }

@@ -7,8 +7,9 @@ namespace MantisNative.Backends.Cuda;
 // which take strides and read and write both layouts in place (no permute copies), with a split-KV decode kernel
 // for one query token. Older devices: the scalar kernels of kernels/attention.cu, which read [B, T, H, D]: a
 // token-major call runs on the tensors themselves, a head-major one permutes q, k, v, the output and the gradients.
-// Compute capability 9.0: the forward of kernels/flash_attention_sm90.cu (TMA, wgmma; FlashAttentionSm90), and the
-// sm_80 backward (it reads the same lse).
+// Compute capability 9.0: the forward of kernels/flash_attention_sm90.cu (TMA, wgmma; FlashAttentionSm90: its
+// tensor maps take the op's head, token and batch strides, so it too reads either layout in place), and the sm_80
+// backward (it reads the same lse).
 internal sealed partial class CudaOps
 {
     private static readonly int[] SwapHeadsAndTokens = { 0, 2, 1, 3 };
@@ -112,17 +113,13 @@ internal sealed partial class CudaOps
 
     private (Tensor O, Tensor Lse) Sm90Forward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
     {
-        var (B, H, T, D, Hkv, S) = (geo.Batch, geo.Heads, geo.QueryLen, geo.HeadDim, geo.KvHeads, geo.KeyLen);
-        using var qc = TokenMajorCopy(q, geo);
-        using var kc = TokenMajorCopy(k, geo);
-        using var vc = TokenMajorCopy(v, geo);
-        Tensor qt = qc ?? q, kt = kc ?? k, vt = vc ?? v;
-        var ot = Tensor.EmptyOn(q.Device, qt.Shape, DType.BF16);
-        var lse = EmptyF32(q, new Shape(B, H, T));
-        _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(D), FlashAttentionSm90.Grid(B, H, T),
-            FlashAttentionSm90.Args(P(qt), P(kt), P(vt), P(ot), P(lse), B, H, Hkv, T, S, D, geo.Scale, geo.Causal, 0UL, P(keyValid)),
-            FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(D));
-        return (geo.TokenMajor ? ot : ToHeadMajor(ot, q, DType.BF16), lse);
+        // the tensor maps and the output take the op's own strides: either layout is read and written in place
+        var o = Tensor.EmptyOn(q.Device, q.Shape, DType.BF16);
+        var lse = EmptyF32(q, new Shape(geo.Batch, geo.Heads, geo.QueryLen));
+        _be.Launch(FlashAttentionSm90.Module, FlashAttentionSm90.ForwardFunction(geo.HeadDim), FlashAttentionSm90.Grid(geo.Batch, geo.Heads, geo.QueryLen),
+            FlashAttentionSm90.Args(geo, Layout(geo), P(q), P(k), P(v), P(o), P(lse), 0UL, P(keyValid)),
+            FlashAttentionSm90.Threads, FlashAttentionSm90.SharedBytes(geo.HeadDim));
+        return (o, lse);
     }
 
     private (Tensor O, Tensor Lse) FlashForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo)
