@@ -114,10 +114,21 @@ public class PlantedBugTests
     }
 
     [Test]
+    public void Sm90PingPongWithoutTheFirstTurnDeadlocksAndIsNamed()
+    {
+        // consumer 1 never opens consumer 0's first turn: both wait at their named barrier for ever
+        Plant("flash_attention_sm90.cu", "        if (c == 1) named_bar_arrive(1, FA3_TURN_THREADS);   // consumer 0 issues first\n", "");
+        var output = CheckFails("attention_sm90", 977);
+        Assert.That(output, Does.Contain("bar.sync 1, 256 (named barrier) never completes"));
+        Assert.That(output, Does.Contain("kernel flash_attention_sm90_fwd_d64"));
+    }
+
+    [Test]
     public void Sm90SoftmaxWithoutWaitingForTheScoresIsCaught()
     {
         // reading S = Q K^T before wgmma.wait_group retires it: undefined on the device, NaN on the emulator
-        Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        wgmma_wait<0>();\n", "        issue_qk(0);\n");
+        Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        turn_end(false);\n        wgmma_wait<0>();\n",
+            "        issue_qk(0);\n        turn_end(false);\n");
         var output = CheckFails("attention_sm90", 1);
         Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 h4/2 bthd lens (o|lse)"));
     }
