@@ -2,12 +2,15 @@
 // ring guarded by mbarriers, one producer warpgroup issues them (its registers given away with setmaxnreg), two
 // consumer warpgroups compute S = Q K^T and O += P V with wgmma (bf16 in, fp32 accumulate), and each consumer
 // overlaps the softmax of tile j with the tensor-core work of tile j+1's Q K^T and tile j's P V (FA3's
-// intra-warpgroup pipelining).
+// intra-warpgroup pipelining); the two consumers take turns issuing their GEMMs through named barriers, so one's
+// softmax also overlaps the other's GEMMs (FA3's inter-warpgroup ping-pong).
 //
 // Contract (the same as kernels/attention.cu's forward):
-//   q, o: [batch, seq_q, heads, D] bf16 (token and batch strides in elements given: the native layout, or a view)
-//   k, v: [batch, seq_k, kv_heads, D] bf16, read through TMA tensor maps (C# encodes them: dims {D, kv_heads,
-//         seq_k, batch}, box {64, 1, 64, 1}, 128-byte swizzle, zero fill out of bounds); q through a map likewise
+//   q, o: [batch, seq_q, heads, D] bf16 indexed by strides in elements (head, token, batch): the native token-major
+//         layout (head stride D, token stride heads * D) or the head-major [batch, heads, seq_q, D] (token stride D)
+//   k, v: [batch, seq_k, kv_heads, D] bf16 likewise, read through TMA tensor maps (C# encodes them: dims {D,
+//         kv_heads, seq_k, batch} with the tensor's own head, token and batch strides, box {64, 1, 64, 1}, 128-byte
+//         swizzle, zero fill out of bounds); q through a map likewise, o written through its strides
 //   lse: [batch, heads, seq_q] fp32, natural log; a row that sees no key gets o = 0 and lse = -inf
 //   causal: query i sees keys j <= i + (seq_k - seq_q) (bottom-right aligned); kv_lens int32 [batch] (keys
 //   j >= kv_lens[b] are padding); key_mask uint8 [batch, seq_k] (0 = padding); all optional and combined.
@@ -27,6 +30,7 @@
 #define FA3_BN 64                      // keys per tile
 #define FA3_STAGES 2
 #define FA3_THREADS (128 * (1 + FA3_CONSUMERS))
+#define FA3_TURN_THREADS (128 * FA3_CONSUMERS)   // the two consumers' threads meet at each ping-pong barrier
 #define FA3_TILE_BYTES (64 * 128)      // one 64-row x 64-column bf16 chunk
 #define FA3_CHUNKS(D) (((D) + 63) / 64)
 #define FA3_BARRIER_OFFSET(D) ((FA3_CONSUMERS + 2 * FA3_STAGES) * FA3_CHUNKS(D) * FA3_TILE_BYTES)
@@ -109,7 +113,7 @@ template <int D>
 static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, const CUtensorMap* tm_k, const CUtensorMap* tm_v, bf16* __restrict__ o,
                                                    float* __restrict__ lse, int heads, int kv_heads, int seq_q, int seq_k, float scale, int causal,
                                                    const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask,
-                                                   long long o_token_stride, long long o_batch_stride)
+                                                   long long o_head_stride, long long o_token_stride, long long o_batch_stride)
 {
     constexpr int CH = FA3_CHUNKS(D), KSTEPS = (D + 15) / 16, CHUNK_BYTES = FA3_TILE_BYTES;
     extern __shared__ unsigned char fa3_smem[];
@@ -194,6 +198,15 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
     unsigned p[FA3_BN / 16][4], p_next[FA3_BN / 16][4];
     float alpha[2];
 
+    // Ping-pong (FA3's inter-warpgroup schedule): named barrier 1 + c is this consumer's turn to issue GEMMs, 2 - c
+    // the other's. A consumer waits for its turn, issues, and hands the turn over, so the tensor cores run one
+    // warpgroup's GEMMs while the other does its softmax. Each consumer issues at n_tiles + 1 points (S_0; S_j with
+    // P_{j-1} V_{j-1}; the last P V); consumer 1 opens consumer 0's first turn and skips its own last hand-over, so
+    // every barrier phase completes and none is left open at exit.
+    const unsigned my_turn = 1 + c, their_turn = 2 - c;
+    auto turn_begin = [&]() { named_bar_sync(my_turn, FA3_TURN_THREADS); };
+    auto turn_end = [&](bool last) { if (!(last && c == 1)) named_bar_arrive(their_turn, FA3_TURN_THREADS); };
+
     auto issue_qk = [&](int j) {
         const int s = j % FA3_STAGES;
         mbar_wait(k_full + 8 * s, (unsigned)(j / FA3_STAGES) & 1u);
@@ -217,14 +230,19 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
 
     if (n_tiles > 0)
     {
+        if (c == 1) named_bar_arrive(1, FA3_TURN_THREADS);   // consumer 0 issues first
         mbar_wait(q_full + 8 * c, 0);
+        turn_begin();
         issue_qk(0);
+        turn_end(false);
         wgmma_wait<0>();
         fa3_softmax(acc_s, p, rows, alpha, 0, kv_len, offset, causal, mask_row, scale_log2);
         for (int j = 1; j < n_tiles; j++)
         {
+            turn_begin();
             issue_qk(j);          // S_j = Q K_j^T on the tensor cores ...
             issue_pv(j - 1, p);   // ... then O += P_{j-1} V_{j-1}
+            turn_end(false);      // the other consumer's GEMMs next, while this one runs the softmax
             wgmma_wait<1>();      // S_j is ready; P V still runs while the softmax of S_j does
             fa3_softmax(acc_s, p_next, rows, alpha, j * FA3_BN, kv_len, offset, causal, mask_row, scale_log2);
             wgmma_wait<0>();
@@ -236,8 +254,10 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
 #pragma unroll
                 for (int r = 0; r < 4; r++) p[kt][r] = p_next[kt][r];
         }
+        turn_begin();
         wgmma_fence();
         issue_pv(n_tiles - 1, p);
+        turn_end(true);
         wgmma_wait<0>();
         release(n_tiles - 1);
     }
@@ -249,7 +269,7 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
         const int qi = rows.qi[hh];
         if (qi >= seq_q) continue;
         const float inv = rows.l[hh] > 0.0f ? 1.0f / rows.l[hh] : 0.0f;
-        bf16* orow = o + (i64)b * o_batch_stride + (i64)qi * o_token_stride + (i64)h * D;
+        bf16* orow = o + (i64)b * o_batch_stride + (i64)qi * o_token_stride + (i64)h * o_head_stride;
 #pragma unroll
         for (int i = 0; i < D / 2; i++)
         {
@@ -263,7 +283,7 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
 #endif
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define FA3_BODY(D) fa3_forward<D>(&tm_q, &tm_k, &tm_v, o, lse, heads, kv_heads, seq_q, seq_k, scale, causal, kv_lens, key_mask, o_token_stride, o_batch_stride)
+#define FA3_BODY(D) fa3_forward<D>(&tm_q, &tm_k, &tm_v, o, lse, heads, kv_heads, seq_q, seq_k, scale, causal, kv_lens, key_mask, o_head_stride, o_token_stride, o_batch_stride)
 #else
 #define FA3_BODY(D) __trap()   // built for another architecture: the launcher selects this kernel only on sm_90a
 #endif
@@ -272,7 +292,8 @@ static __device__ __forceinline__ void fa3_forward(const CUtensorMap* tm_q, cons
     extern "C" __global__ void __launch_bounds__(FA3_THREADS, 1) flash_attention_sm90_fwd_d##D(                              \
         const __grid_constant__ CUtensorMap tm_q, const __grid_constant__ CUtensorMap tm_k, const __grid_constant__ CUtensorMap tm_v, \
         bf16* __restrict__ o, float* __restrict__ lse, int heads, int kv_heads, int seq_q, int seq_k, float scale, int causal, \
-        const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask, long long o_token_stride, long long o_batch_stride) \
+        const int* __restrict__ kv_lens, const unsigned char* __restrict__ key_mask, long long o_head_stride, long long o_token_stride, \
+        long long o_batch_stride) \
     { FA3_BODY(D); }
 FA3_ENTRY(64)
 FA3_ENTRY(72)

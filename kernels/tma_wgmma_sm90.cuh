@@ -1,6 +1,6 @@
 // sm_90a instructions for the FA3-design attention (kernels/flash_attention_sm90.cu), one PTX instruction per
 // wrapper (the emulated device twins each in kernels/emu/twins_sm90.h): mbarrier, TMA (cp.async.bulk.tensor),
-// fence.proxy.async, wgmma (fence, commit, wait, mma_async with shared or register A), setmaxnreg.
+// fence.proxy.async, wgmma (fence, commit, wait, mma_async with shared or register A), setmaxnreg, named barriers.
 // Compiled only for sm_90a (wgmma and setmaxnreg need the arch-specific target); see the guard in the kernel.
 #pragma once
 #include "common.cuh"
@@ -47,6 +47,18 @@ static __device__ __forceinline__ void tma_load_4d(unsigned dst, const CUtensorM
 {
     asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];"
                  :: "r"(dst), "l"((unsigned long long)map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
+}
+
+// Named barrier id (1..15; 0 is __syncthreads') over count threads (a multiple of 32): bar.sync arrives and waits
+// for the phase to complete, bar.arrive only arrives. Warpgroups hand each other a turn with them.
+static __device__ __forceinline__ void named_bar_sync(unsigned id, unsigned count)
+{
+    asm volatile("bar.sync %0, %1;" :: "r"(id), "r"(count) : "memory");
+}
+
+static __device__ __forceinline__ void named_bar_arrive(unsigned id, unsigned count)
+{
+    asm volatile("bar.arrive %0, %1;" :: "r"(id), "r"(count) : "memory");
 }
 
 template <int N> static __device__ __forceinline__ void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(N)); }

@@ -1,5 +1,6 @@
 // Emulated twins of the sm_90a instructions of the FA3-design attention (kernels/tma_wgmma_sm90.cuh wraps each
-// in its own function): mbarrier, cp.async.bulk.tensor (TMA), fence.proxy.async, wgmma.*, setmaxnreg.
+// in its own function): mbarrier, cp.async.bulk.tensor (TMA), fence.proxy.async, wgmma.*, setmaxnreg, named
+// barriers (bar.sync / bar.arrive with a thread count).
 // Included by ptx_twins.h; written from the PTX ISA (sections "mbarrier", "cp.async.bulk.tensor",
 // "Asynchronous Warpgroup Level Matrix Multiply-Accumulate" with its matrix descriptor and canonical layouts) and
 // the CUDA driver's cuTensorMapEncodeTiled contract.
@@ -354,6 +355,29 @@ template <int N, class... T> static inline void mma_entry(T&&... args)
     if ((op.neg_a != 1 && op.neg_a != -1) || (op.neg_b != 1 && op.neg_b != -1)) fail("wgmma.mma_async: imm-scale-a/b must be 1 or -1");
     issue(std::move(op), d);
 }
+
+// ---- named barriers (bar.sync / bar.arrive id, count) ----
+// Hardware barriers 1..15 of a block (0 is __syncthreads'): a phase completes when `count` threads have arrived,
+// by bar.sync (which waits for the completion) or bar.arrive (which does not). State per block (reset when a new
+// block runs), not in shared memory: the device keeps it in the SM.
+struct NamedBarrier { unsigned long long block_stamp = ~0ull, generation = 0; unsigned arrived = 0, expected = 0; };
+static NamedBarrier g_named[16];
+
+// Arrives at barrier id and returns the generation arrived in (it advances when the phase completes).
+static inline unsigned long long named_arrive(unsigned id, unsigned count, const char* what)
+{
+    const unsigned threads = blockDim.x * blockDim.y * blockDim.z;   // the shim's blockDim: this block's
+    if (id < 1 || id > 15) fail("%s: barrier %u is outside 1..15 (barrier 0 is __syncthreads')", what, id);
+    if (count == 0 || count % 32 || count > threads)
+        fail("%s %u: thread count %u is not a positive multiple of 32 up to the block's %u threads", what, id, count, threads);
+    NamedBarrier& b = g_named[id];
+    if (b.block_stamp != __mantis_cur->block_serial) b = NamedBarrier{ __mantis_cur->block_serial };
+    if (b.arrived == 0) b.expected = count;
+    else if (b.expected != count) fail("%s %u: thread count %u while the open phase counts %u", what, id, count, b.expected);
+    const unsigned long long gen = b.generation;
+    if (++b.arrived == b.expected) { b.arrived = 0; b.generation++; }
+    return gen;
+}
 }   // namespace sm90
 
 // mbarrier.init.shared::cta.b64 [addr], count
@@ -443,5 +467,16 @@ static inline void setmaxnreg_check(int n, const char* what)
 }
 static inline void setmaxnreg_inc_sync_aligned_u32(int n) { setmaxnreg_check(n, "setmaxnreg.inc"); }
 static inline void setmaxnreg_dec_sync_aligned_u32(int n) { setmaxnreg_check(n, "setmaxnreg.dec"); }
+// bar.sync id, count: arrive at named barrier id and wait until `count` threads have arrived in this phase
+static inline void bar_sync(unsigned id, unsigned count)
+{
+    const unsigned long long gen = sm90::named_arrive(id, count, "bar.sync");
+    char what[96];
+    std::snprintf(what, sizeof what, "bar.sync %u, %u (named barrier)", id, count);
+    for (int first = 1; sm90::g_named[id].generation == gen; first = 0) __mantis_api->spin_wait(first, what);
+}
+
+// bar.arrive id, count: arrive without waiting (the producer side of a named-barrier handoff)
+static inline void bar_arrive(unsigned id, unsigned count) { (void)sm90::named_arrive(id, count, "bar.arrive"); }
 }   // namespace mantis_ptx
 #endif

@@ -50,6 +50,10 @@ internal static class OpCases
             Attention("attention causal cross gqa d96", 1, 4, 2, 9, 70, 96, causal: true, null),
             Attention("attention decode gqa mask d80", 2, 8, 2, 1, 90, 80, causal: true,
                 Enumerable.Range(0, 180).Select(i => i % 90 < (i < 90 ? 90 : 61) && i % 11 != 4).ToArray()),
+            // token-major, as the models call it ([B, T, H, D] straight from the projections): every path reads it in place
+            Attention("attention bthd causal gqa mask d64", 2, 4, 2, 33, 33, 64, causal: true, KeyLengthMask(33, 33, 21), AttentionLayout.TokenMajor),
+            Attention("attention bthd bidir d72", 2, 4, 4, 29, 29, 72, causal: false, null, AttentionLayout.TokenMajor),
+            Attention("attention bthd decode gqa d128", 2, 8, 2, 1, 70, 128, causal: true, KeyLengthMask(70, 70, 45), AttentionLayout.TokenMajor),
             Embedding(V, H, Enumerable.Range(0, T).Select(i => i % 5 == 0 ? 3 : rng.Next(V)).ToArray()),
             new("patch_embed", new[] { new OpInput(new[] { 2, 3, 32, 32 }, 1f, Grad: false), I(64, 3, 8, 8), I(64) },
                 x => AOps.PatchEmbed(x[0], x[1], x[2])) { Flops = 2L * 2 * 16 * 64 * 3 * 64 },
@@ -117,14 +121,20 @@ internal static class OpCases
         return new OpCase("rope", new[] { new OpInput(new[] { 1, positions.Length, heads, dim }) }, x => AOps.Rope(x[0], cos, sin));
     }
 
-    /// <summary>q [b, h, t, d], k and v [b, hkv, s, d]; keyValid [b * s] (false: a padded key) or null.</summary>
-    public static OpCase Attention(string name, int b, int h, int hkv, int t, int s, int d, bool causal, bool[]? keyValid) =>
-        new(name, new[] { new OpInput(new[] { b, h, t, d }), new OpInput(new[] { b, hkv, s, d }), new OpInput(new[] { b, hkv, s, d }) },
-            x => AOps.Attention(x[0], x[1], x[2], causal, keyValid))
+    /// <summary>q [b, h, t, d], k and v [b, hkv, s, d], or token-major (the models' layout) q [b, t, h, d], k and v
+    /// [b, s, hkv, d]; keyValid [b * s] (false: a padded key) or null.</summary>
+    public static OpCase Attention(string name, int b, int h, int hkv, int t, int s, int d, bool causal, bool[]? keyValid,
+        AttentionLayout layout = AttentionLayout.HeadMajor)
+    {
+        bool tm = layout == AttentionLayout.TokenMajor;
+        int[] Shape(int heads, int tokens) => tm ? new[] { b, tokens, heads, d } : new[] { b, heads, tokens, d };
+        return new(name, new[] { new OpInput(Shape(h, t)), new OpInput(Shape(hkv, s)), new OpInput(Shape(hkv, s)) },
+            x => AOps.Attention(x[0], x[1], x[2], causal, keyValid, layout: layout))
         {
             Flops = 4L * b * h * t * s * d / (causal && t == s ? 2 : 1),
             BackwardTolerance = Tolerances.AttentionGrad,
         };
+    }
 
     /// <summary>A [batch, keys] mask where batch row i keeps its first lengths[i] keys.</summary>
     public static bool[] KeyLengthMask(int keys, params int[] lengths) =>

@@ -1,15 +1,16 @@
+using MantisNative.Autograd;
 using MantisNative.Backends;
 using MantisNative.Backends.Cpu;
+using MantisNative.Backends.Cuda;
 using MantisNative.Interop;
 using MantisNative.Tensors;
 using AOps = MantisNative.Autograd.Ops;
 
-using MantisNative.Backends.Cuda;
-
 namespace MantisNative.Diagnostics.Kernels;
 
-// Flash-style attention forward and backward on the OpCases attention case, against the CPU engine's attention
-// (its forward, backward and log-sum-exp). The kernels keep [B, T, H, D]; the op's case is [B, H, T, D].
+// The scalar flash-style attention (kernels/attention.cu, the fallback below sm_80) forward and backward on the
+// OpCases attention case in the kernels' own token-major layout, against the CPU engine's attention (its forward,
+// backward and log-sum-exp).
 internal sealed partial class KernelChecks
 {
     private void AttentionForwardAndBackward(int d, bool causal, int sq, int sk)
@@ -18,12 +19,13 @@ internal sealed partial class KernelChecks
         float scale = 1f / MathF.Sqrt(d);
         var kvLens = new[] { sk, Math.Max(1, sk - 13) };
         string tag = $"attention d{d} {(causal ? "causal" : "bidir")} {sq}x{sk}";
-        var c = OpCases.Attention(tag, batch, heads, kvHeads, sq, sk, d, causal, OpCases.KeyLengthMask(sk, kvLens));
+        var valid = OpCases.KeyLengthMask(sk, kvLens);
+        var c = OpCases.Attention(tag, batch, heads, kvHeads, sq, sk, d, causal, valid, AttentionLayout.TokenMajor);
         var (x, r) = Reference(c);
-        using var qd = Bf16(Bthd(x[0], batch, heads, sq, d));
-        using var kd = Bf16(Bthd(x[1], batch, kvHeads, sk, d));
-        using var vd = Bf16(Bthd(x[2], batch, kvHeads, sk, d));
-        using var dod = Bf16(Bthd(r.Seed!, batch, heads, sq, d));
+        using var qd = Bf16(x[0]);
+        using var kd = Bf16(x[1]);
+        using var vd = Bf16(x[2]);
+        using var dod = Bf16(r.Seed!);
         using var lensd = I32(kvLens);
         long qn = x[0].Length, kn = x[1].Length;
         using var od = PoisonedBf16(qn);
@@ -42,36 +44,24 @@ internal sealed partial class KernelChecks
             new KernelArgs().Ptr(qd).Ptr(kd).Ptr(vd).Ptr(dod).Ptr(lsed).Ptr(delta).Ptr(dq).Ptr(dk).Ptr(dv)
                 .Int(heads).Int(kvHeads).Int(sq).Int(sk).Float(scale).Int(causal ? 1 : 0).Ptr(lensd).Ptr(0UL));
 
-        Record($"{tag} o", ReadBf16(od, (int)qn), Bthd(r.Output, batch, heads, sq, d), c.ForwardTolerance);
-        Record($"{tag} lse", ReadF32(lsed, batch * heads * sq), CpuLogSumExp(x, batch, heads, kvHeads, sq, sk, d, causal, scale, kvLens), Tolerances.Fp32Statistic);
-        Record($"{tag} dq", ReadF32(dq, (int)qn), Bthd(r.Grads[0]!, batch, heads, sq, d), c.BackwardTolerance);
-        Record($"{tag} dk", ReadF32(dk, (int)kn), Bthd(r.Grads[1]!, batch, kvHeads, sk, d), c.BackwardTolerance);
-        Record($"{tag} dv", ReadF32(dv, (int)kn), Bthd(r.Grads[2]!, batch, kvHeads, sk, d), c.BackwardTolerance);
+        var geo = new AttentionGeometry(batch, heads, kvHeads, sq, sk, d, causal, scale, TokenMajor: true);
+        Record($"{tag} o", ReadBf16(od, (int)qn), r.Output, c.ForwardTolerance);
+        Record($"{tag} lse", ReadF32(lsed, batch * heads * sq), CpuLogSumExp(geo, x, valid), Tolerances.Fp32Statistic);
+        Record($"{tag} dq", ReadF32(dq, (int)qn), r.Grads[0]!, c.BackwardTolerance);
+        Record($"{tag} dk", ReadF32(dk, (int)kn), r.Grads[1]!, c.BackwardTolerance);
+        Record($"{tag} dv", ReadF32(dv, (int)kn), r.Grads[2]!, c.BackwardTolerance);
     }
 
-    /// <summary>The CPU attention primitive's log-sum-exp [B, H, T] (the op returns only the output).</summary>
-    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, int[] kvLens) =>
-        CpuLogSumExp(x, b, h, hkv, t, s, d, causal, scale, OpCases.KeyLengthMask(s, kvLens));
-
-    /// <summary>The same with any key mask [B, S] (true = a key).</summary>
-    private static float[] CpuLogSumExp(float[][] x, int b, int h, int hkv, int t, int s, int d, bool causal, float scale, bool[] keyValid)
+    /// <summary>The CPU attention primitive's log-sum-exp [B, H, T] for inputs x (q, k, v in geo's layout; the op
+    /// returns only the output). keyValid [B * S], true = a key.</summary>
+    private static float[] CpuLogSumExp(AttentionGeometry geo, float[][] x, bool[] keyValid)
     {
-        using var q = Tensor.FromArray(x[0], b, h, t, d);
-        using var k = Tensor.FromArray(x[1], b, hkv, s, d);
-        using var v = Tensor.FromArray(x[2], b, hkv, s, d);
+        var (b, h, hkv, t, s, d) = (geo.Batch, geo.Heads, geo.KvHeads, geo.QueryLen, geo.KeyLen, geo.HeadDim);
+        using var q = geo.TokenMajor ? Tensor.FromArray(x[0], b, t, h, d) : Tensor.FromArray(x[0], b, h, t, d);
+        using var k = geo.TokenMajor ? Tensor.FromArray(x[1], b, s, hkv, d) : Tensor.FromArray(x[1], b, hkv, s, d);
+        using var v = geo.TokenMajor ? Tensor.FromArray(x[2], b, s, hkv, d) : Tensor.FromArray(x[2], b, hkv, s, d);
         using var mask = AOps.KeyMask(keyValid, b, s, Device.Cpu);
-        var (o, lse) = CpuOps.Instance.AttentionForward(q, k, v, mask, new AttentionGeometry(b, h, hkv, t, s, d, causal, scale));
+        var (o, lse) = CpuOps.Instance.AttentionForward(q, k, v, mask, geo);
         using (o) using (lse) return lse.ToArray();
-    }
-
-    /// <summary>[B, H, T, D] values in the kernels' [B, T, H, D] order.</summary>
-    private static float[] Bthd(float[] bhtd, int b, int h, int t, int d)
-    {
-        var y = new float[bhtd.Length];
-        for (int bi = 0; bi < b; bi++)
-            for (int hi = 0; hi < h; hi++)
-                for (int ti = 0; ti < t; ti++)
-                    Array.Copy(bhtd, (((long)bi * h + hi) * t + ti) * d, y, (((long)bi * t + ti) * h + hi) * d, d);
-        return y;
     }
 }

@@ -1,3 +1,4 @@
+using MantisNative.Autograd;
 using MantisNative.Backends;
 using MantisNative.Backends.Cuda;
 using MantisNative.Interop;
@@ -12,67 +13,45 @@ internal readonly record struct AttentionCase(int D, bool Causal, int Sq, int Sk
 {
     public string Tag => $"d{D} {(Causal ? "causal" : "bidir")} {Sq}x{Sk} h{Heads}/{KvHeads} {(TokenMajor ? "bthd" : "bhtd")}" +
                          $"{(KeyMask ? " mask" : "")}{(KvLens ? " lens" : "")}";
-}
 
-/// <summary>softmax(QK^T scale) V and its gradients in double, visibility as the kernels define it.</summary>
-internal sealed record AttentionReference(double[] O, double[] Lse, double[] Dq, double[] Dk, double[] Dv)
-{
-    public static AttentionReference Compute(AttentionCase c, FlashLayout lay, float[] q, float[] k, float[] v, float[] dout,
-        int[] kvLens, byte[]? keyMask, float scale)
+    public AttentionLayout Layout => TokenMajor ? AttentionLayout.TokenMajor : AttentionLayout.HeadMajor;
+
+    /// <summary>Per-sequence key lengths the kernels get: batch 1 is 13 keys short (at least 1) when KvLens.</summary>
+    public int[] Lengths()
     {
-        int d = c.D, group = c.Heads / c.KvHeads;
-        var o = new double[q.Length];
-        var lse = new double[c.Batch * c.Heads * c.Sq];
-        var gq = new double[q.Length];
-        var gk = new double[k.Length];
-        var gv = new double[v.Length];
-        for (int b = 0; b < c.Batch; b++)
-            for (int h = 0; h < c.Heads; h++)
-            {
-                int hk = h / group;
-                long KOff(int j) => b * lay.KBatch + j * lay.KToken + hk * lay.KHead;
-                for (int i = 0; i < c.Sq; i++)
-                {
-                    long qo = b * lay.QBatch + i * lay.QToken + h * lay.QHead;
-                    var vis = Enumerable.Range(0, c.Sk)
-                        .Where(j => j < kvLens[b] && (keyMask is null || keyMask[b * c.Sk + j] != 0) && (!c.Causal || j <= i + c.Sk - c.Sq)).ToArray();
-                    int row = (b * c.Heads + h) * c.Sq + i;
-                    if (vis.Length == 0) { lse[row] = double.NegativeInfinity; continue; }
-                    var s = vis.Select(j =>
-                    {
-                        double dot = 0;
-                        for (int e = 0; e < d; e++) dot += (double)q[qo + e] * k[KOff(j) + e];
-                        return dot * scale;
-                    }).ToArray();
-                    double m = s.Max(), sum = s.Sum(x => Math.Exp(x - m));
-                    lse[row] = m + Math.Log(sum);
-                    var p = s.Select(x => Math.Exp(x - m) / sum).ToArray();
-                    var dp = new double[vis.Length];
-                    for (int t = 0; t < vis.Length; t++)
-                        for (int e = 0; e < d; e++) { o[qo + e] += p[t] * v[KOff(vis[t]) + e]; dp[t] += (double)dout[qo + e] * v[KOff(vis[t]) + e]; }
-                    double dsum = 0;
-                    for (int t = 0; t < vis.Length; t++) dsum += p[t] * dp[t];
-                    for (int t = 0; t < vis.Length; t++)
-                    {
-                        long ko = KOff(vis[t]);
-                        double ds = p[t] * (dp[t] - dsum);
-                        for (int e = 0; e < d; e++)
-                        {
-                            gq[qo + e] += scale * ds * k[ko + e];
-                            gk[ko + e] += scale * ds * q[qo + e];
-                            gv[ko + e] += p[t] * dout[qo + e];
-                        }
-                    }
-                }
-            }
-        return new AttentionReference(o, lse, gq, gk, gv);
+        var lens = new int[Batch];
+        for (int b = 0; b < Batch; b++) lens[b] = KvLens && b == 1 ? Math.Max(1, Sk - 13) : Sk;
+        return lens;
     }
+
+    /// <summary>The [B, S] byte mask the kernels get (KeyMask: every 7th key from the 4th, and batch 1's first 5), or null.</summary>
+    public byte[]? Mask()
+    {
+        if (!KeyMask) return null;
+        var mask = new byte[Batch * Sk];
+        for (int b = 0; b < Batch; b++)
+            for (int j = 0; j < Sk; j++) mask[b * Sk + j] = (byte)((b == 1 && j < 5) || j % 7 == 3 ? 0 : 1);
+        return mask;
+    }
+
+    /// <summary>The [B * S] key validity the CPU op gets: the kernels' lengths and mask combined.</summary>
+    public bool[] Valid()
+    {
+        var lens = Lengths();
+        var mask = Mask();
+        var valid = new bool[Batch * Sk];
+        for (int i = 0; i < valid.Length; i++) valid[i] = i % Sk < lens[i / Sk] && (mask is null || mask[i] != 0);
+        return valid;
+    }
+
+    /// <summary>The op case: the one attention reference (the CPU op) with its tolerances.</summary>
+    public OpCase Op(string name) => OpCases.Attention(name, Batch, Heads, KvHeads, Sq, Sk, D, Causal, Valid(), Layout);
 }
 
 // The sm_80 tensor-core attention (kernels/flash_attention_sm80.cu) through the same launch sequence CudaOps uses,
-// against the double-precision reference. Tolerances (relative L2): o 1e-2 (bf16 output, and P is rounded to bf16
-// before P.V as on every flash kernel: ~2^-9 per element); lse 1e-4 (f32 from exact bf16 products); dQ, dK, dV
-// 2e-2 (P and dS are rounded to bf16 before their mma, two roundings deep).
+// against the attention op case (OpCases.Attention: the CPU op's output and gradients, with the case's tolerances,
+// docs/op-checks.md) and the CPU primitive's log-sum-exp (Tolerances.Fp32Statistic). The kernels get the lengths and
+// the mask separately; the op case gets them combined into one key mask.
 internal sealed partial class KernelChecks
 {
     /// <summary>The variants `kernels check` runs: every head dim, causal and not, GQA, masks, odd lengths, both layouts, decode.</summary>
@@ -101,27 +80,19 @@ internal sealed partial class KernelChecks
 
     private void FlashAttentionCheck(AttentionCase c)
     {
-        var geo = new AttentionGeometry(c.Batch, c.Heads, c.KvHeads, c.Sq, c.Sk, c.D, c.Causal, 1f / MathF.Sqrt(c.D));
+        var geo = new AttentionGeometry(c.Batch, c.Heads, c.KvHeads, c.Sq, c.Sk, c.D, c.Causal, 1f / MathF.Sqrt(c.D), c.TokenMajor);
         var lay = c.TokenMajor ? FlashLayout.TokenMajor(geo) : FlashLayout.HeadMajor(geo);
         int nq = c.Batch * c.Sq * c.Heads * c.D, nk = c.Batch * c.Sk * c.KvHeads * c.D, rows = c.Batch * c.Heads * c.Sq;
-        var q = RoundBf16(Rand(nq));
-        var k = RoundBf16(Rand(nk));
-        var v = RoundBf16(Rand(nk));
-        var dout = RoundBf16(Rand(nq));
-        var kvLens = c.KvLens ? new[] { c.Sk, Math.Max(1, c.Sk - 13) } : new[] { c.Sk, c.Sk };
-        byte[]? mask = null;
-        if (c.KeyMask)
-        {
-            mask = new byte[c.Batch * c.Sk];
-            for (int b = 0; b < c.Batch; b++)
-                for (int j = 0; j < c.Sk; j++) mask[b * c.Sk + j] = (byte)((b == 1 && j < 5) || j % 7 == 3 ? 0 : 1);
-        }
-        var want = AttentionReference.Compute(c, lay, q, k, v, dout, kvLens, mask, geo.Scale);
+        string tag = $"flash {c.Tag}{(c.Sq == 1 ? " decode" : "")}";
+        var op = c.Op(tag);
+        var (x, r) = Reference(op);
+        var kvLens = c.Lengths();
+        var mask = c.Mask();
 
-        using var qd = Bf16(q);
-        using var kd = Bf16(k);
-        using var vd = Bf16(v);
-        using var dod = Bf16(dout);
+        using var qd = Bf16(x[0]);
+        using var kd = Bf16(x[1]);
+        using var vd = Bf16(x[2]);
+        using var dod = Bf16(r.Seed!);
         using var lensd = I32(kvLens);
         using var maskd = mask is null ? null : DeviceBuffer.FromHost<byte>(_ctx, mask);
         using var od = PoisonedBf16(nq);
@@ -132,9 +103,9 @@ internal sealed partial class KernelChecks
         {
             var split = FlashAttentionLaunch.DecodeSplit(c.Batch, c.KvHeads, c.Sk, _ctx.Device.MultiprocessorCount);
             var (outs, lses) = FlashAttentionCalls.DecodeScratch(geo, split.Splits);
-            using var op = PoisonedF32(outs);
+            using var op32 = PoisonedF32(outs);
             using var lp = PoisonedF32(lses);
-            FlashAttentionCalls.Decode(Run, geo, lay, split, qd.Pointer, kd.Pointer, vd.Pointer, od.Pointer, lsed.Pointer, lensp, maskp, op.Pointer, lp.Pointer);
+            FlashAttentionCalls.Decode(Run, geo, lay, split, qd.Pointer, kd.Pointer, vd.Pointer, od.Pointer, lsed.Pointer, lensp, maskp, op32.Pointer, lp.Pointer);
         }
         else
             FlashAttentionCalls.Forward(Run, geo, lay, qd.Pointer, kd.Pointer, vd.Pointer, od.Pointer, lsed.Pointer, lensp, maskp);
@@ -146,11 +117,10 @@ internal sealed partial class KernelChecks
         FlashAttentionCalls.Backward(Run, geo, lay, _ctx.Device.MultiprocessorCount, qd.Pointer, kd.Pointer, vd.Pointer, od.Pointer, dod.Pointer,
             lsed.Pointer, delta.Pointer, dq.Pointer, dk.Pointer, dv.Pointer, lensp, maskp);
 
-        string tag = $"flash {c.Tag}{(c.Sq == 1 ? " decode" : "")}";
-        Record($"{tag} o", ReadBf16(od, nq), want.O, 1e-2);
-        Record($"{tag} lse", ReadF32(lsed, rows), want.Lse, 1e-4);
-        Record($"{tag} dq", ReadF32(dq, nq), want.Dq, 2e-2);
-        Record($"{tag} dk", ReadF32(dk, nk), want.Dk, 2e-2);
-        Record($"{tag} dv", ReadF32(dv, nk), want.Dv, 2e-2);
+        Record($"{tag} o", ReadBf16(od, nq), r.Output, op.ForwardTolerance);
+        Record($"{tag} lse", ReadF32(lsed, rows), CpuLogSumExp(geo, x, c.Valid()), Tolerances.Fp32Statistic);
+        Record($"{tag} dq", ReadF32(dq, nq), r.Grads[0]!, op.BackwardTolerance);
+        Record($"{tag} dk", ReadF32(dk, nk), r.Grads[1]!, op.BackwardTolerance);
+        Record($"{tag} dv", ReadF32(dv, nk), r.Grads[2]!, op.BackwardTolerance);
     }
 }

@@ -6,21 +6,26 @@ namespace MantisNative.Autograd;
 public static partial class Ops
 {
     /// <summary>
-    /// Scaled-dot-product attention: q [B, Hq, T, D], k and v [B, Hkv, S, D] (Hq a multiple of Hkv),
-    /// causal or bidirectional, with an optional [B, S] key padding mask (U8 or Bool on the op's device, 0 = padded;
-    /// see <see cref="KeyMask"/>). Returns [B, Hq, T, D].
+    /// Scaled-dot-product attention: q [B, Hq, T, D], k and v [B, Hkv, S, D] (Hq a multiple of Hkv), or with
+    /// <see cref="AttentionLayout.TokenMajor"/> q [B, T, Hq, D], k and v [B, S, Hkv, D] (the projections' output
+    /// reshaped: no permute copy); causal or bidirectional, with an optional [B, S] key padding mask (U8 or Bool on
+    /// the op's device, 0 = padded; see <see cref="KeyMask"/>). Returns [B, Hq, T, D], or [B, T, Hq, D] token-major.
+    /// Both layouts compute the same numbers.
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyValid = null, float? scale = null)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, Tensor? keyValid = null, float? scale = null,
+        AttentionLayout layout = AttentionLayout.HeadMajor)
     {
         if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4) throw new ArgumentException($"Attention needs rank-4 q, k, v; got {q.Shape}, {k.Shape}, {v.Shape}");
-        int B = q.Dim(0), H = q.Dim(1), T = q.Dim(2), D = q.Dim(3), Hkv = k.Dim(1), S = k.Dim(2);
+        bool tokenMajor = layout == AttentionLayout.TokenMajor;
+        int headAxis = tokenMajor ? 2 : 1, tokenAxis = tokenMajor ? 1 : 2;
+        int B = q.Dim(0), H = q.Dim(headAxis), T = q.Dim(tokenAxis), D = q.Dim(3), Hkv = k.Dim(headAxis), S = k.Dim(tokenAxis);
         if (k.Dim(0) != B || !k.Shape.Equals(v.Shape) || k.Dim(3) != D || Hkv == 0 || H % Hkv != 0 || S < T && causal)
-            throw new ArgumentException($"Attention: incompatible q {q.Shape}, k {k.Shape}, v {v.Shape}");
+            throw new ArgumentException($"Attention ({layout}): incompatible q {q.Shape}, k {k.Shape}, v {v.Shape}");
         if (keyValid is not null && (keyValid.Numel != (long)B * S || keyValid.DType.SizeOf() != 1))
             throw new ArgumentException($"Attention: key mask {keyValid.DType} {keyValid.Shape} is not a byte mask of {B}x{S}");
         var be = On("Attention", q, k, v);
         RequireSameDevice("Attention", q, keyValid);
-        var geo = new AttentionGeometry(B, H, Hkv, T, S, D, causal, scale ?? 1f / MathF.Sqrt(D));
+        var geo = new AttentionGeometry(B, H, Hkv, T, S, D, causal, scale ?? 1f / MathF.Sqrt(D), tokenMajor);
         var (o, lse) = be.AttentionForward(q, k, v, keyValid, geo);
         if (!Tape.Needs(q, k, v)) { lse.Dispose(); return o; }
         Tape.Record(o, g =>
@@ -35,11 +40,12 @@ public static partial class Ops
     }
 
     /// <summary>Attention with a host key mask (false = padded): places the mask on q's device for this one call.</summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, bool[]? keyValid, float? scale = null)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, bool causal, bool[]? keyValid, float? scale = null,
+        AttentionLayout layout = AttentionLayout.HeadMajor)
     {
-        if (keyValid is null) return Attention(q, k, v, causal, (Tensor?)null, scale);
-        var mask = KeyMask(keyValid, q.Dim(0), k.Dim(2), q.Device);
-        var o = Attention(q, k, v, causal, mask, scale);
+        if (keyValid is null) return Attention(q, k, v, causal, (Tensor?)null, scale, layout);
+        var mask = KeyMask(keyValid, q.Dim(0), k.Dim(layout == AttentionLayout.TokenMajor ? 1 : 2), q.Device);
+        var o = Attention(q, k, v, causal, mask, scale, layout);
         if (!Tape.Needs(q, k, v)) mask.Dispose();   // else the backward reads it: it goes with the activations
         return o;
     }

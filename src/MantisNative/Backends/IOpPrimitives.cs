@@ -99,14 +99,18 @@ public interface IMatMulPrimitives
 }
 
 /// <summary>
-/// The shape of one scaled-dot-product attention: q [B, Hq, T, D], k and v [B, Hkv, S, D]; the queries are the last
-/// T of the S key positions; causal: query i sees keys j &lt;= i + (S - T).
+/// The shape of one scaled-dot-product attention: q [B, Hq, T, D], k and v [B, Hkv, S, D] (head-major), or with
+/// <paramref name="TokenMajor"/> q [B, T, Hq, D], k and v [B, S, Hkv, D] (the projections' own layout, no permute);
+/// the output and the gradients take their input's layout, the log-sum-exp is [B, Hq, T] in both. The queries are
+/// the last T of the S key positions; causal: query i sees keys j &lt;= i + (S - T).
 /// </summary>
-public readonly record struct AttentionGeometry(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, float Scale);
+public readonly record struct AttentionGeometry(int Batch, int Heads, int KvHeads, int QueryLen, int KeyLen, int HeadDim, bool Causal, float Scale,
+    bool TokenMajor = false);
 
 public interface IAttentionPrimitives
 {
-    /// <summary>The output [B, Hq, T, D] and the F32 log-sum-exp [B, Hq, T] per query row. keyValid: U8 [B, S], 0 = padded key.</summary>
+    /// <summary>The output in q's layout ([B, Hq, T, D], or [B, T, Hq, D] when geo.TokenMajor) and the F32 log-sum-exp
+    /// [B, Hq, T] per query row. keyValid: U8 [B, S], 0 = padded key.</summary>
     (Tensor O, Tensor Lse) AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? keyValid, AttentionGeometry geo);
 
     (Tensor? Q, Tensor? K, Tensor? V) AttentionBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse, Tensor? keyValid,

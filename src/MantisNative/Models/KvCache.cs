@@ -4,7 +4,8 @@ using MantisNative.Tensors;
 namespace MantisNative.Models;
 
 /// <summary>
-/// Keys and values of every decoder layer for the tokens seen so far ([B, Hkv, S, D] each). Two kinds: a growing
+/// Keys and values of every decoder layer for the tokens seen so far ([B, S, Hkv, D] each: token-major, as attention
+/// reads them). Two kinds: a growing
 /// cache (each step concatenates, S = tokens so far; any number of new tokens per step) and a preallocated one
 /// (S = capacity from the start, filled in place: no reallocation per step; one prompt, then one token per step,
 /// with a key mask over the capacity saying which positions are filled).
@@ -37,10 +38,10 @@ public sealed class KvCache : IDisposable
     public bool IsPreallocated => Capacity > 0;
 
     /// <summary>Positions cached so far.</summary>
-    public int Length => IsPreallocated ? _filled : Keys[0]?.Dim(2) ?? 0;
+    public int Length => IsPreallocated ? _filled : Keys[0]?.Dim(1) ?? 0;
 
     /// <summary>
-    /// Adds one layer's new keys and values ([B, Hkv, T, D]) and returns what attention reads: for a growing cache the
+    /// Adds one layer's new keys and values ([B, T, Hkv, D]) and returns what attention reads: for a growing cache the
     /// whole history; for a preallocated one the new block itself when it is the prompt (nothing cached before), else
     /// the full-capacity buffers (unfilled positions are masked by the caller).
     /// </summary>
@@ -51,8 +52,8 @@ public sealed class KvCache : IDisposable
             if (Keys[layer] is { } pk)
             {
                 var pv = Values[layer]!;
-                k = Ops.Concat(new[] { pk, k }, 2);
-                v = Ops.Concat(new[] { pv, v }, 2);
+                k = Ops.Concat(new[] { pk, k }, 1);
+                v = Ops.Concat(new[] { pv, v }, 1);
                 pk.Dispose();
                 pv.Dispose();
             }
@@ -60,16 +61,16 @@ public sealed class KvCache : IDisposable
             Values[layer] = v;
             return (k, v);
         }
-        int t = k.Dim(2);
+        int t = k.Dim(1);
         if (_filled > 0 && t != 1)
             throw new InvalidOperationException($"a preallocated KV cache takes one prompt, then one token per step; got {t} tokens after {_filled}");
         if (_filled + t > Capacity)
             throw new InvalidOperationException($"KV cache full: {_filled} + {t} tokens exceed its capacity of {Capacity}");
-        var shape = new Shape(k.Dim(0), k.Dim(1), Capacity, k.Dim(3));
+        var shape = new Shape(k.Dim(0), Capacity, k.Dim(2), k.Dim(3));
         Keys[layer] ??= Tensor.ZerosOn(k.Device, shape, k.DType);
         Values[layer] ??= Tensor.ZerosOn(v.Device, shape, v.DType);
-        Ops.WriteSlice(Keys[layer]!, 2, _filled, k);
-        Ops.WriteSlice(Values[layer]!, 2, _filled, v);
+        Ops.WriteSlice(Keys[layer]!, 1, _filled, k);
+        Ops.WriteSlice(Values[layer]!, 1, _filled, v);
         return _filled == 0 ? (k, v) : (Keys[layer]!, Values[layer]!);
     }
 

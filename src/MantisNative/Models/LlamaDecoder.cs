@@ -38,9 +38,9 @@ public sealed class LlamaLayer
         var q = Ops.Reshape(_q.Forward(h), b, t, _c.NumAttentionHeads, hd);
         var k = Ops.Reshape(_k.Forward(h), b, t, _c.NumKeyValueHeads, hd);
         var v = Ops.Reshape(_v.Forward(h), b, t, _c.NumKeyValueHeads, hd);
-        q = Ops.Permute(Ops.Rope(q, cos, sin), 0, 2, 1, 3);
-        k = Ops.Permute(Ops.Rope(k, cos, sin), 0, 2, 1, 3);
-        v = Ops.Permute(v, 0, 2, 1, 3);
+        // attention reads the projections' [B, T, H, D] layout itself: no permute copy either way
+        q = Ops.Rope(q, cos, sin);
+        k = Ops.Rope(k, cos, sin);
         // a preallocated cache hands back its full buffers after the prompt: every key is then in the past (or masked)
         bool causal = true;
         if (cache is not null)
@@ -49,7 +49,7 @@ public sealed class LlamaLayer
             (k, v) = cache.Append(layerIndex, k, v);
             causal = !cache.IsPreallocated || prompt;
         }
-        var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal, keyValid)));
+        var a = _o.Forward(Ops.Reshape(Ops.Attention(q, k, v, causal, keyValid, layout: AttentionLayout.TokenMajor), b, t, _c.NumAttentionHeads * hd));
         x = Ops.Add(x, a);
         h = _postNorm.Forward(x);
         var m = _down.Forward(GatedActivation(_gate.Forward(h), _up.Forward(h)));

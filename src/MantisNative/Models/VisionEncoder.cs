@@ -32,10 +32,11 @@ public sealed class VisionEncoderLayer
     public Tensor Forward(Tensor x)
     {
         var h = _ln1.Forward(x);
-        var q = Heads.Split(_q.Forward(h), _heads);
-        var k = Heads.Split(_k.Forward(h), _heads);
-        var v = Heads.Split(_v.Forward(h), _heads);
-        var a = _o.Forward(Heads.Merge(Ops.Attention(q, k, v, causal: false)));
+        // attention reads the projections' [N, P, heads, headDim] layout itself: no permute copy either way
+        var q = Heads.View(_q.Forward(h), _heads);
+        var k = Heads.View(_k.Forward(h), _heads);
+        var v = Heads.View(_v.Forward(h), _heads);
+        var a = _o.Forward(Heads.Join(Ops.Attention(q, k, v, causal: false, layout: AttentionLayout.TokenMajor)));
         x = Ops.Add(x, a);
         h = _fc2.Forward(Ops.Activate(_act, _fc1.Forward(_ln2.Forward(x))));
         return Ops.Add(x, h);

@@ -3,18 +3,17 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Nn;
 
-/// <summary>Splits and merges attention heads between [B, T, H*D] and [B, H, T, D].</summary>
+/// <summary>
+/// Views [B, T, H*D] as the token-major [B, T, H, D] that attention reads and joins its output back: reshapes, no
+/// copy (the head-major [B, H, T, D] would cost a permute copy each way, forward and backward).
+/// </summary>
 public static class Heads
 {
-    public static Tensor Split(Tensor x, int heads)
+    public static Tensor View(Tensor x, int heads)
     {
         int b = x.Dim(0), t = x.Dim(1), d = x.Dim(2) / heads;
-        return Ops.Permute(Ops.Reshape(x, b, t, heads, d), 0, 2, 1, 3);
+        return Ops.Reshape(x, b, t, heads, d);
     }
 
-    public static Tensor Merge(Tensor x)
-    {
-        int b = x.Dim(0), h = x.Dim(1), t = x.Dim(2), d = x.Dim(3);
-        return Ops.Reshape(Ops.Permute(x, 0, 2, 1, 3), b, t, h * d);
-    }
+    public static Tensor Join(Tensor x) => Ops.Reshape(x, x.Dim(0), x.Dim(1), x.Dim(2) * x.Dim(3));
 }

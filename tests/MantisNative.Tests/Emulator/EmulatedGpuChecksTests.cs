@@ -34,7 +34,8 @@ public class EmulatedGpuChecksTests
         foreach (var line in new[] { "mma.m16n8k16 bf16 fragments", "ldmatrix.m8n8.x4.trans fragments", "cp.async wait_group 0",
                                      "flash d72 bidir", "flash d128 causal 1x150 h8/2 bthd mask lens decode dq" })
             Assert.That(output, Does.Contain(line), line);
-        Assert.That(output, Does.Contain("ok    attention sm90 d72 bidir masked"), "the checks ran the sm_90a attention (the emulator reports 9.0)");
+        Assert.That(output, Does.Match(@"ok +attention sm90 d72 bidir 33x70 h4/2 bthd mask lens o"), "the checks ran the sm_90a attention (the emulator reports 9.0)");
+        Assert.That(output, Does.Match(@"ok +attention sm90 d80 bidir 5x37 h4/2 bhtd lens o"), "... on head-major tensors too (the tensor maps' head stride)");
     }
 
     [TestCase(0)]

@@ -110,15 +110,26 @@ public class PlantedBugTests
             "            issue_pv(j - 1, p);\n            release(j - 1);\n");
         Plant("flash_attention_sm90.cu", "            wgmma_wait<0>();\n            release(j - 1);\n", "            wgmma_wait<0>();\n");
         var output = CheckFails("attention_sm90", 0);
-        Assert.That(output, Does.Match(@"FAIL +attention sm90 d128 causal masked 130x130 o"), "the 3-tile case reads the overwritten V");
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d128 causal 130x130 h4/2 bthd mask lens o"), "the 3-tile case reads the overwritten V");
+    }
+
+    [Test]
+    public void Sm90PingPongWithoutTheFirstTurnDeadlocksAndIsNamed()
+    {
+        // consumer 1 never opens consumer 0's first turn: both wait at their named barrier for ever
+        Plant("flash_attention_sm90.cu", "        if (c == 1) named_bar_arrive(1, FA3_TURN_THREADS);   // consumer 0 issues first\n", "");
+        var output = CheckFails("attention_sm90", 977);
+        Assert.That(output, Does.Contain("bar.sync 1, 256 (named barrier) never completes"));
+        Assert.That(output, Does.Contain("kernel flash_attention_sm90_fwd_d64"));
     }
 
     [Test]
     public void Sm90SoftmaxWithoutWaitingForTheScoresIsCaught()
     {
         // reading S = Q K^T before wgmma.wait_group retires it: undefined on the device, NaN on the emulator
-        Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        wgmma_wait<0>();\n", "        issue_qk(0);\n");
+        Plant("flash_attention_sm90.cu", "        issue_qk(0);\n        turn_end(false);\n        wgmma_wait<0>();\n",
+            "        issue_qk(0);\n        turn_end(false);\n");
         var output = CheckFails("attention_sm90", 1);
-        Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 (o|lse)"));
+        Assert.That(output, Does.Match(@"FAIL +attention sm90 d64 causal 37x37 h4/2 bthd lens (o|lse)"));
     }
 }

@@ -83,7 +83,7 @@ public class BatchGeneratorTests
         var a = Run(growing, false);
         var b = Run(pre, true);
         Assert.That(pre.Length, Is.EqualTo(prompt.Length + next.Length));
-        Assert.That(pre.Keys[0]!.Dim(2), Is.EqualTo(pre.Capacity), "one buffer of the full capacity, never regrown");
+        Assert.That(pre.Keys[0]!.Dim(1), Is.EqualTo(pre.Capacity), "one buffer of the full capacity, never regrown");
         // fp32 on the CPU: the same sums in another key blocking, so agreement to rounding (1e-5 relative)
         for (int i = 0; i < a.Length; i++) Assert.That(b[i], Is.EqualTo(a[i]).Within(1e-5f * (1 + Math.Abs(a[i]))), $"logit {i}");
         Assert.Throws<InvalidOperationException>(() =>

@@ -5,7 +5,7 @@ namespace MantisNative.Backends.Cpu;
 internal sealed unsafe partial class CpuOps
 {
     private static AttentionShape Shape(AttentionGeometry g, Tensor? keyValid) =>
-        new(g.Batch, g.Heads, g.KvHeads, g.QueryLen, g.KeyLen, g.HeadDim, g.Causal, Mask(keyValid), g.Scale);
+        new(g.Batch, g.Heads, g.KvHeads, g.QueryLen, g.KeyLen, g.HeadDim, g.Causal, Mask(keyValid), g.Scale, g.TokenMajor);
 
     /// <summary>The [B, S] byte mask as the kernel's bool array (B * S bytes per call: small beside the attention).</summary>
     private static bool[]? Mask(Tensor? keyValid)

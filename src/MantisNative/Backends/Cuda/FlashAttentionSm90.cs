@@ -32,23 +32,25 @@ internal static class FlashAttentionSm90
     /// <summary>FA3_SMEM_BYTES(D): alignment slack, Q for 2 consumers + K and V for 2 stages (64 x 128-byte chunks), 10 mbarriers.</summary>
     public static uint SharedBytes(int headDim) => (uint)(1024 + (2 + 2 * 2) * Chunks(headDim) * 64 * 128 + 8 * (2 + 3 * 2));
 
-    /// <summary>A [batch, tokens, heads, headDim] bf16 tensor (strides in elements) as the kernel's 4-d map: dims
-    /// {headDim, heads, tokens, batch}, box {64, 1, 64, 1}: 64 rows x 128 bytes, swizzled by 128 bytes.</summary>
-    public static CuTensorMap Map(ulong pointer, int batch, int tokens, int heads, int headDim, long tokenStride, long batchStride)
+    /// <summary>A bf16 attention tensor (head, token and batch strides in elements: token-major [batch, tokens, heads,
+    /// headDim] or head-major [batch, heads, tokens, headDim], read in place) as the kernel's 4-d map: dims {headDim,
+    /// heads, tokens, batch}, box {64, 1, 64, 1}: 64 rows x 128 bytes, swizzled by 128 bytes. TMA takes the strides in
+    /// any order; each must be a multiple of 16 bytes (every head dim here is a multiple of 8).</summary>
+    public static CuTensorMap Map(ulong pointer, int batch, int tokens, int heads, int headDim, long headStride, long tokenStride, long batchStride)
     {
         ReadOnlySpan<ulong> dims = stackalloc ulong[] { (ulong)headDim, (ulong)heads, (ulong)Math.Max(tokens, 1), (ulong)batch };
-        ReadOnlySpan<ulong> strides = stackalloc ulong[] { (ulong)headDim * 2, (ulong)tokenStride * 2, (ulong)batchStride * 2 };
+        ReadOnlySpan<ulong> strides = stackalloc ulong[] { (ulong)headStride * 2, (ulong)tokenStride * 2, (ulong)batchStride * 2 };
         ReadOnlySpan<uint> box = stackalloc uint[] { 64, 1, 64, 1 };
         return CudaTensorMap.EncodeTiled(CuTensorMapDataType.BFloat16, pointer, dims, strides, box, CuTensorMapSwizzle.Bytes128);
     }
 
-    /// <summary>The kernel's arguments for contiguous token-major q, k, v, o.</summary>
-    public static KernelArgs Args(ulong q, ulong k, ulong v, ulong o, ulong lse, int batch, int heads, int kvHeads, int seqQ, int seqK, int headDim,
-        float scale, bool causal, ulong kvLens, ulong keyMask) =>
+    /// <summary>The kernel's arguments for q, k, v, o in the layout <paramref name="lay"/> (o takes q's strides).
+    /// kvLens (int32 [B]) and keyMask (uint8 [B, S]) may be 0.</summary>
+    public static KernelArgs Args(AttentionGeometry g, FlashLayout lay, ulong q, ulong k, ulong v, ulong o, ulong lse, ulong kvLens, ulong keyMask) =>
         new KernelArgs()
-            .Add(Map(q, batch, seqQ, heads, headDim, (long)heads * headDim, (long)seqQ * heads * headDim))
-            .Add(Map(k, batch, seqK, kvHeads, headDim, (long)kvHeads * headDim, (long)seqK * kvHeads * headDim))
-            .Add(Map(v, batch, seqK, kvHeads, headDim, (long)kvHeads * headDim, (long)seqK * kvHeads * headDim))
-            .Ptr(o).Ptr(lse).Int(heads).Int(kvHeads).Int(seqQ).Int(seqK).Float(scale).Int(causal ? 1 : 0).Ptr(kvLens).Ptr(keyMask)
-            .Long((long)heads * headDim).Long((long)seqQ * heads * headDim);
+            .Add(Map(q, g.Batch, g.QueryLen, g.Heads, g.HeadDim, lay.QHead, lay.QToken, lay.QBatch))
+            .Add(Map(k, g.Batch, g.KeyLen, g.KvHeads, g.HeadDim, lay.KHead, lay.KToken, lay.KBatch))
+            .Add(Map(v, g.Batch, g.KeyLen, g.KvHeads, g.HeadDim, lay.KHead, lay.KToken, lay.KBatch))
+            .Ptr(o).Ptr(lse).Int(g.Heads).Int(g.KvHeads).Int(g.QueryLen).Int(g.KeyLen).Float(g.Scale).Int(g.Causal ? 1 : 0).Ptr(kvLens).Ptr(keyMask)
+            .Long(lay.QHead).Long(lay.QToken).Long(lay.QBatch);
 }
