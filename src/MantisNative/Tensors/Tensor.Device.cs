@@ -111,7 +111,7 @@ public sealed partial class Tensor
         var backend = DeviceBackends.Get(Device);
         if (Grad is null)
         {
-            var dtype = IsIntermediate ? DType : DType.F32;
+            var dtype = IsIntermediate ? DType : LeafGradDType;
             Grad = TensorScope.Unscoped(() => dtype == g.DType ? g.Clone() : ZerosOn(Device, Shape, dtype));
             if (dtype == g.DType) return;
         }
