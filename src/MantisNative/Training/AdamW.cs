@@ -98,7 +98,7 @@ public sealed class AdamW : IDisposable
     {
         var host = Tensor.FromBytes(raw, dtype, shape);
         if (device.IsCpu) return host;
-        using (host) return host.To(device);
+        using (host) return host.To(device, dtype);   // the dtype named: To(device) alone would make F32 the device's BF16
     }
 
     /// <summary>The first and second moments of every parameter updated so far, decoded to fp32 (host copies), by name.</summary>
@@ -128,7 +128,7 @@ public sealed class AdamW : IDisposable
     private static byte[] RawBytes(Tensor t)
     {
         if (!t.IsOnDevice) return t.Bytes.ToArray();
-        using var host = t.To(Device.Cpu);
+        using var host = t.To(Device.Cpu, t.DType);   // the raw bits: To(Cpu) alone would widen BF16 to F32
         return host.Bytes.ToArray();
     }
 
