@@ -175,7 +175,8 @@ fi
 # kernels/attention.cu instantiates d=24 (the refusal is the expected result then). train-8b-*: a Mantis-8B-shaped
 # random bf16 checkpoint (make-checkpoint), SigLIP frozen, 2 images of 384 px, micro-batch 1, gradient checkpointing:
 # the memory plan of a full fine-tune (projector + llm; fp32 masters + moments do not fit 141 GB: the plan refuses,
-# naming what to change) and a projector-only step that fits (tokens/s, peak memory) at 2k and 4k tokens.
+# naming what to change), the full fine-tune with the memory options (--optimizer_states 8bit --grad_dtype bf16) and a
+# projector-only step that fits (tokens/s, peak memory) at 2k and 4k tokens.
 # TRAIN_STEPS=0 skips them; they are skipped on the emulated device (the test suite trains there).
 # WORK holds the data, the 8B checkpoint (17 GB) and the runs' folders: outside $OUT (only three files come back), removed at the end
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/mantis-train-XXXXXX")}
@@ -192,6 +193,12 @@ elif have "$MANTIS"; then
     step train-8b-full-plan 900 "$MANTIS" train --device cuda --model_path "$WORK/mantis-8b" --train_data "$WORK/data/train.jsonl" \
         --train projector,llm --gradient_checkpointing true --per_device_train_batch_size 1 --max_seq_len 2048 --max_steps 3 \
         --logging_steps 1 --save_steps 0 --no-eval --plain --output_dir "$WORK/train-8b-full"
+    # full fine-tune with the memory options (8-bit AdamW moments, bf16 gradients, fp32 masters): ~90 GB planned at 4k
+    for len in 2048 4096; do
+        step "train-8b-full-$len" 1800 "$MANTIS" train --device cuda --model_path "$WORK/mantis-8b" --train_data "$WORK/data/train.jsonl" \
+            --train projector,llm --gradient_checkpointing true --per_device_train_batch_size 1 --max_seq_len "$len" --max_steps 5 \
+            --optimizer_states 8bit --grad_dtype bf16 --logging_steps 1 --save_steps 0 --no-eval --plain --output_dir "$WORK/train-8b-full-$len"
+    done
     for len in 2048 4096; do
         step "train-8b-proj-$len" 1800 "$MANTIS" train --device cuda --model_path "$WORK/mantis-8b" --train_data "$WORK/data/train.jsonl" \
             --train projector --gradient_checkpointing true --per_device_train_batch_size 1 --max_seq_len "$len" --max_steps 5 \
@@ -212,6 +219,27 @@ else
     step torch-peer 2400 "$PYTHON" "$PEER" --json "$LOGS/torch-peer.json"
 fi
 
+# PyTorch + transformers doing the same 8B-shaped step on the same card (bench/gpu/torch_train_step.py): full fine-tune
+# (bf16 weights, gradients and moments: torch's fused AdamW keeps state in the param dtype) and LoRA r 128 (if peft
+# is installed), 2k and 4k tokens, each variant in its own process under its own timeout
+TORCH_TRAIN=${TORCH_TRAIN:-$HERE/torch_train_step.py}
+for variant in full lora; do
+    if ! have "$PYTHON"; then
+        skip "torch-train-$variant" "$PYTHON not found"
+    elif [ ! -f "$TORCH_TRAIN" ]; then
+        skip "torch-train-$variant" "no $TORCH_TRAIN"
+    elif [ "$DRY" = 1 ]; then
+        DRY=0 step "torch-train-$variant" 60 "$PYTHON" "$TORCH_TRAIN" --variant "$variant" --dry-run --json "$LOGS/torch-train-$variant.json"
+    elif [ "${TRAIN_STEPS:-1}" = 0 ] || [ "${MANTIS_DEVICE:-}" = "emulated" ]; then
+        skip "torch-train-$variant" "${MANTIS_DEVICE:-TRAIN_STEPS=0}"
+    elif ! "$PYTHON" -c 'import torch, transformers' >/dev/null 2>&1; then
+        skip "torch-train-$variant" "$PYTHON has no torch or transformers"
+    else
+        step "torch-train-$variant" 1800 "$PYTHON" "$TORCH_TRAIN" --variant "$variant" --seq 2048,4096 --steps 5 --warmup 2 \
+            --json "$LOGS/torch-train-$variant.json"
+    fi
+done
+
 {
     echo
     echo "== summary ($OUT)"
@@ -225,6 +253,11 @@ fi
             echo "-- train-$dev: step loss tokens/s peak_device_bytes (every 50th step)"
             sed -n '5~5p' "$WORK/train-$dev/metrics.jsonl" | sed -E 's/.*"step":([0-9]+),"loss":([^,]+),.*"tokens_per_second":([^,]+),.*/  \1 \2 \3/'
         fi
+    done
+    for variant in full lora; do
+        [ -f "$LOGS/torch-train-$variant.log" ] || continue
+        echo "-- PyTorch training peer ($variant): Mantis-8B shape, sdpa, bf16, gradient checkpointing"
+        grep -E '^(device|variant|train_|params)' "$LOGS/torch-train-$variant.log" | sed 's/^/  /'
     done
     for f in "$LOGS"/train-8b-*.log; do
         [ -f "$f" ] || continue

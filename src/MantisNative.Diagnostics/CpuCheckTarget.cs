@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MantisNative.Backends;
 using MantisNative.Backends.Cpu;
 using MantisNative.Models;
 using MantisNative.Tensors;
@@ -74,8 +75,8 @@ internal sealed class CpuCheckTarget : ICheckTarget
         return 2.0 * size * size * size / (ms * 1e9);
     }
 
-    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay) =>
-        HostAdamW.Steps(weights, gradsPerStep, lr, weightDecay);
+    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay, MomentFormat states = MomentFormat.Fp32) =>
+        HostAdamW.Steps(weights, gradsPerStep, lr, weightDecay, states);
 
     public void Place(MantisModel model) { }
 

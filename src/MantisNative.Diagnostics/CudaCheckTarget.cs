@@ -1,3 +1,4 @@
+using MantisNative.Backends;
 using MantisNative.Backends.Cuda;
 using MantisNative.Models;
 using MantisNative.Tensors;
@@ -84,11 +85,11 @@ internal sealed class CudaCheckTarget : ICheckTarget
         return shape.Flops / (ms * 1e9);
     }
 
-    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay)
+    public float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay, MomentFormat states = MomentFormat.Fp32)
     {
         using var scope = new TensorScope();
         var hosts = weights.Select((w, i) => Tensor.FromArray(w, w.Length)).ToArray();
-        using var opt = new Training.AdamW();
+        using var opt = new Training.AdamW { States = states, Seed = HostAdamW.Seed };
         opt.TakeMasters(hosts.Select((h, i) => ($"w{i}", h)), Device);
         var ps = hosts.Select(h => h.To(Device)).ToArray();
         foreach (var grads in gradsPerStep)

@@ -1,3 +1,4 @@
+using MantisNative.Backends;
 using MantisNative.Tensors;
 using MantisNative.Training;
 
@@ -6,12 +7,15 @@ namespace MantisNative.Diagnostics;
 /// <summary>The CPU AdamW (Training.AdamW) over plain arrays: the reference for the device optimizer check.</summary>
 internal static class HostAdamW
 {
-    public static float[][] Steps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay)
+    /// <summary>The stochastic rounding seed both sides of the check use.</summary>
+    public const uint Seed = 11;
+
+    public static float[][] Steps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay, MomentFormat states = MomentFormat.Fp32)
     {
         var ps = weights.Select(w => Tensor.FromArray(w, w.Length)).ToArray();
         try
         {
-            var opt = new AdamW();
+            using var opt = new AdamW { States = states, Seed = Seed };
             foreach (var grads in gradsPerStep)
             {
                 for (int i = 0; i < ps.Length; i++)

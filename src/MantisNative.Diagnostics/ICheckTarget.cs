@@ -1,3 +1,4 @@
+using MantisNative.Backends;
 using MantisNative.Models;
 using MantisNative.Tensors;
 
@@ -40,9 +41,10 @@ internal interface ICheckTarget : IDisposable
 
     /// <summary>
     /// Runs AdamW (betas 0.9/0.999, eps 1e-8) for as many steps as <paramref name="gradsPerStep"/> holds over tensors
-    /// starting at <paramref name="weights"/> and returns the fp32 (master) weights after the last step.
+    /// starting at <paramref name="weights"/> and returns the fp32 (master) weights after the last step, with the
+    /// moments kept in <paramref name="states"/>.
     /// </summary>
-    float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay);
+    float[][] AdamWSteps(float[][] weights, float[][][] gradsPerStep, double lr, double weightDecay, MomentFormat states = MomentFormat.Fp32);
 
     /// <summary>Moves a loaded model where the target runs it.</summary>
     void Place(MantisModel model);

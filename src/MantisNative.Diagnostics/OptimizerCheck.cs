@@ -1,3 +1,4 @@
+using MantisNative.Backends;
 using MantisNative.Autograd;
 using MantisNative.Tensors;
 
@@ -8,7 +9,7 @@ internal static class OptimizerCheck
 {
     public static IReadOnlyList<CheckRow> Run(ICheckTarget target, Random rng)
     {
-        int[] sizes = { 1000, 37, 4096 };
+        int[] sizes = { 1000, 37, 4096, 5000 };
         float[] R(int n, float scale) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
         var weights = sizes.Select(n => R(n, 1f)).ToArray();
         var grads = Enumerable.Range(0, 3).Select(_ => sizes.Select(n => R(n, 0.1f)).ToArray()).ToArray();
@@ -18,6 +19,15 @@ internal static class OptimizerCheck
             var want = HostAdamW.Steps(weights, grads, lr, wd);
             var got = target.AdamWSteps(weights, grads, lr, wd);
             var rows = sizes.Select((n, i) => OpCheckRunner.Compare("adamw", $"master {i}", got[i], want[i], Tolerances.Fp32MasterSteps.For(target.Activations), "optim")).ToList();
+            // the compressed moments: the device kernels against the CPU primitive (MomentCodec's twins) on the same
+            // values, seed and steps; the same fp32 arithmetic in the same order, so the fp32 master bound holds
+            foreach (var states in new[] { MomentFormat.Bf16, MomentFormat.Blockwise8Bit })
+            {
+                string tag = states == MomentFormat.Bf16 ? "bf16-states" : "8bit-states";
+                var w2 = HostAdamW.Steps(weights, grads, lr, wd, states);
+                var g2 = target.AdamWSteps(weights, grads, lr, wd, states);
+                rows.AddRange(sizes.Select((n, i) => OpCheckRunner.Compare("adamw", $"{tag} {i}", g2[i], w2[i], Tolerances.Fp32MasterSteps.For(target.Activations), "optim")));
+            }
             rows.Add(GradNorm(target, grads[0]));
             return rows;
         }

@@ -71,9 +71,22 @@ internal static class Tolerances
         "the backward of a whole model: the worst parameter's gradient sums rounded products over every token, with "
         + "cancellation; fp32 1e-4 for the reordered sums");
 
+    /// <summary>bf16 AdamW moments (stochastic rounding) against fp32 ones: the total update of a 30-step run, relative L2
+    /// (the same bound on every device: the states are bf16 wherever they live).</summary>
+    public static readonly Tolerance Bf16MomentsVsFp32 = new("bf16 moments vs fp32 AdamW, 30-step update", 2e-2, 2e-2, 2e-2,
+        "each stored moment is one stochastic bf16 rounding (error up to 1 ulp, 2^-7 relative, std about 2^-8); v keeps "
+        + "about 1/(1 - b2) steps of them, m 1/(1 - b1); m / sqrt(v) of the update carries ~5e-3, x4 margin. Round-to-"
+        + "nearest fails it: v stalls (0.999 v rounds to v)", Fp32Path: true);
+
+    /// <summary>8-bit blockwise AdamW moments against fp32 ones: the total update of a 30-step run, relative L2.</summary>
+    public static readonly Tolerance EightBitMomentsVsFp32 = new("8-bit moments vs fp32 AdamW, 30-step update", 1e-1, 1e-1, 1e-1,
+        "the dynamic map's step near a typical |x| = absmax / 4 is 5.6 % of the value (64 entries over [0.1, 1] of the "
+        + "block's absmax), a rounding of up to 2.8 % per stored moment and step, halved under sqrt for v; a wrong "
+        + "formula (stale absmax, swapped maps, the quantized m in the update) is off by far more", Fp32Path: true);
+
     /// <summary>Every row, in the order the docs list them.</summary>
     public static readonly IReadOnlyList<Tolerance> All = new[]
     {
-        Rounded, Fp32Result, Fp32Statistic, Fp32NormWeightGrad, AttentionGrad, Exact, Fp32ScatterAdd, Fp32Master, Fp32MasterSteps, ModelLogits, ModelGrads,
+        Rounded, Fp32Result, Fp32Statistic, Fp32NormWeightGrad, AttentionGrad, Exact, Fp32ScatterAdd, Fp32Master, Fp32MasterSteps, Bf16MomentsVsFp32, EightBitMomentsVsFp32, ModelLogits, ModelGrads,
     };
 }

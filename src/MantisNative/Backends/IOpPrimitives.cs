@@ -183,13 +183,26 @@ public readonly record struct LinearCrossEntropyGeometry(int Rows, int Dim, int 
 /// One AdamW step over a group of parameters that share a weight decay, arithmetic as torch.optim.AdamW (fp32 master
 /// weights and moments): w *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 /// w -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps), with bc_i = 1 - b_i^step. Gradients are multiplied by
-/// <see cref="AdamWStep.GradScale"/> first.
+/// <see cref="AdamWStep.GradScale"/> first. <see cref="Seed"/> keys the stochastic rounding of bf16 moments
+/// (<see cref="MomentCodec"/>).
 /// </summary>
-public readonly record struct AdamWStep(double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, int Step, float GradScale = 1f);
+public readonly record struct AdamWStep(double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, int Step, float GradScale = 1f, uint Seed = 0);
 
-/// <summary>One parameter under AdamW: the F32 master weight and moments, the gradient, and the copy the forward reads
-/// (the master itself on the CPU; a BF16 copy on a GPU, rewritten from the master).</summary>
-public readonly record struct AdamWSlot(Tensor Master, Tensor M, Tensor V, Tensor Grad, Tensor? Copy);
+/// <summary>One parameter under AdamW: the F32 master weight, the moments, the gradient, and the copy the forward reads
+/// (the master itself on the CPU; a BF16 copy on a GPU, rewritten from the master). The moments' dtype is their
+/// <see cref="MomentFormat"/>: F32 (fp32), BF16 (stochastically rounded), U8 (8-bit blockwise codes, with the F32
+/// absmax per block in <paramref name="MScale"/> and <paramref name="VScale"/>). <paramref name="Stream"/> keys the
+/// parameter's stochastic rounding draws (<see cref="MomentCodec.StreamOf"/>).</summary>
+public readonly record struct AdamWSlot(Tensor Master, Tensor M, Tensor V, Tensor Grad, Tensor? Copy, Tensor? MScale = null, Tensor? VScale = null, uint Stream = 0)
+{
+    public MomentFormat Format => M.DType switch
+    {
+        DType.F32 => MomentFormat.Fp32,
+        DType.BF16 => MomentFormat.Bf16,
+        DType.U8 => MomentFormat.Blockwise8Bit,
+        _ => throw new MantisException($"AdamW: moments in {M.DType} are not a moment format (F32, BF16 or U8)"),
+    };
+}
 
 public interface IOptimizerPrimitives
 {

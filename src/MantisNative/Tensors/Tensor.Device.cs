@@ -109,8 +109,12 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>The dtype of this device tensor's accumulated gradient (see <see cref="AccumulateGradOnDevice"/>).</summary>
-    internal DType DeviceGradDType => IsIntermediate ? DType : DType.F32;
+    /// <summary>
+    /// The dtype of this device tensor's accumulated gradient (see <see cref="AccumulateGradOnDevice"/>): an
+    /// intermediate's own dtype; a leaf's <see cref="LeafGradDType"/> (F32 unless the trainer chose bf16 gradients,
+    /// in which case the fused beta = 1 GEMM accumulation is not used and the sum goes through the plain add).
+    /// </summary>
+    internal DType DeviceGradDType => IsIntermediate ? DType : LeafGradDType;
 
     /// <summary>
     /// The F32 device gradient a fused backward (a GEMM with beta = 1) may add into in place: the existing one, or a

@@ -28,6 +28,10 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>Accumulated gradient (F32, same shape), or null before the first backward or after ZeroGrad.</summary>
     public Tensor? Grad { get; internal set; }
 
+    /// <summary>The dtype a device leaf's gradient is accumulated in: F32 (default) or BF16 (half the memory; what
+    /// grad_dtype bf16 sets on a GPU run's trainable weights). Host gradients are always F32.</summary>
+    public DType LeafGradDType { get; set; } = DType.F32;
+
     /// <summary>True for tensors made by a recorded op (not a leaf): their grads are freed during backward.</summary>
     internal bool IsIntermediate { get; set; }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using MantisNative.Backends;
 using MantisNative.Backends.Cuda;
+using MantisNative.Models.Config;
 using MantisNative.Models;
 using MantisNative.Tensors;
 
@@ -7,7 +9,8 @@ namespace MantisNative.Training;
 
 /// <summary>
 /// What a training run on a GPU will hold, before the first step: BF16 weights, fp32
-/// masters, both fp32 AdamW moments and fp32 gradients of the trainable weights, activations of the largest
+/// masters, both AdamW moments (fp32, bf16 or 8-bit: optimizer_states) and the gradients (fp32 or bf16: grad_dtype)
+/// of the trainable weights, activations of the largest
 /// micro-batch (<see cref="ActivationMemoryPlan"/> in BF16, with or without gradient checkpointing), the current and
 /// the prefetched batch's pixels, and the cuBLASLt workspace; beside the card's free memory (cuMemGetInfo). An estimate
 /// (the activation count is a per-layer formula, not a trace): on the emulated device the allocator's measured peak is
@@ -21,22 +24,51 @@ public sealed record DeviceMemoryPlan(IReadOnlyList<(string What, double Bytes)>
     /// <paramref name="batch"/> x <paramref name="tokens"/> with <paramref name="images"/> images.</summary>
     public static DeviceMemoryPlan For(MantisModel model, TrainingConfig cfg, int batch, int tokens, int images, long availableBytes = 0, long totalBytes = 0, string where = "")
     {
-        var c = model.Config;
         // the parts cfg.Train names (not the model's current flags), so a plan can be redone for a changed config
-        double trainable = model.Parameters.All.Where(p => cfg.Train.Contains(p.Part switch
-            {
-                ModelPart.Vision => "vision",
-                ModelPart.Projector => "projector",
-                _ => "llm",
-            })).Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel);
+        var trainable = model.Parameters.All.Where(p => cfg.Train.Contains(PartName(p.Part))).Select(p => p.Tensor).Distinct().ToList();
+        double all = model.Parameters.All.Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel);
+        // per tensor: under 8-bit, tensors below MomentCodec.Min8BitElements keep fp32 moments
+        double moments = trainable.Sum(t => (double)MomentCodec.Bytes(cfg.OptimizerStates, t.Numel));
+        return Build(model.Config, cfg, all, trainable.Sum(t => (double)t.Numel), moments, batch, tokens, images, availableBytes, totalBytes, where);
+    }
+
+    /// <summary>The plan of a model config alone (no weights allocated): parameter counts per part from
+    /// <see cref="ModelMemoryPlan"/>'s formula; the moments as if every trainable value were in one tensor (the few
+    /// small tensors that keep fp32 moments under 8-bit are a rounding error at that scale).</summary>
+    public static DeviceMemoryPlan ForConfig(LlavaConfig c, TrainingConfig cfg, int batch, int tokens, int images, long availableBytes = 0, long totalBytes = 0, string where = "")
+    {
+        var parts = ModelMemoryPlan.For(c).Parts;
+        double vision = parts[0].Floats + parts[1].Floats, projector = parts[2].Floats, language = parts[3].Floats + parts[4].Floats;
+        double trainable = (cfg.Train.Contains("vision") ? vision : 0) + (cfg.Train.Contains("projector") ? projector : 0) + (cfg.Train.Contains("llm") ? language : 0);
+        double moments = MomentCodec.Bytes(cfg.OptimizerStates, (long)trainable);
+        return Build(c, cfg, vision + projector + language, trainable, moments, batch, tokens, images, availableBytes, totalBytes, where);
+    }
+
+    private static string PartName(string p) => p switch
+    {
+        ModelPart.Vision => "vision",
+        ModelPart.Projector => "projector",
+        _ => "llm",
+    };
+
+    private static DeviceMemoryPlan Build(LlavaConfig c, TrainingConfig cfg, double all, double trainable, double moments, int batch, int tokens, int images,
+                                          long availableBytes, long totalBytes, string where)
+    {
         double pixels = (double)images * c.Vision.NumChannels * c.Vision.ImageSize * c.Vision.ImageSize * 2;
+        string momentKind = cfg.OptimizerStates switch
+        {
+            MomentFormat.Fp32 => "fp32",
+            MomentFormat.Bf16 => "bf16, optimizer_states bf16",
+            _ => "8-bit + absmax, optimizer_states 8bit",
+        };
+        bool bf16Grads = cfg.GradDtype == DType.BF16;
         var parts = new List<(string, double)>
         {
             // the model's own count (ModelMemoryPlan's config estimate is for refusing a config before it is built)
-            ("weights (bf16)", model.Parameters.All.Select(p => p.Tensor).Distinct().Sum(t => (double)t.Numel) * 2),
+            ("weights (bf16)", all * 2),
             ("fp32 master weights", trainable * 4),
-            ("AdamW moments (fp32, two)", trainable * 8),
-            ("gradients (fp32)", trainable * 4),
+            ($"AdamW moments ({momentKind}, two)", moments),
+            (bf16Grads ? "gradients (bf16, grad_dtype bf16)" : "gradients (fp32)", trainable * (bf16Grads ? 2 : 4)),
             ($"activations (batch {batch} x {tokens} tokens, {images} images{(cfg.GradientCheckpointing ? ", checkpointed" : "")})",
                 ActivationMemoryPlan.Bytes(c, batch, tokens, images, recording: true, visionRecording: cfg.Train.Contains("vision"),
                     checkpointed: cfg.GradientCheckpointing, bytesPerValue: 2)),
@@ -91,6 +123,12 @@ public sealed record DeviceMemoryPlan(IReadOnlyList<(string What, double Bytes)>
             var p = replan(changed);
             tries.Add($"{change} ({MemoryBudget.Format(p.Bytes)}{(p.Bytes <= AvailableBytes ? ", fits" : "")})");
         }
+        // the memory options first: they keep full fine-tuning of the same parts at the same batch
+        if (cfg.OptimizerStates == MomentFormat.Fp32) Try("optimizer_states bf16", cfg with { OptimizerStates = MomentFormat.Bf16 });
+        if (cfg.OptimizerStates != MomentFormat.Blockwise8Bit) Try("optimizer_states 8bit", cfg with { OptimizerStates = MomentFormat.Blockwise8Bit });
+        if (cfg.GradDtype != DType.BF16) Try("grad_dtype bf16", cfg with { GradDtype = DType.BF16 });
+        if (cfg.OptimizerStates != MomentFormat.Blockwise8Bit && cfg.GradDtype != DType.BF16)
+            Try("optimizer_states 8bit with grad_dtype bf16", cfg with { OptimizerStates = MomentFormat.Blockwise8Bit, GradDtype = DType.BF16 });
         if (!cfg.GradientCheckpointing) Try("gradient_checkpointing true", cfg with { GradientCheckpointing = true });
         if (cfg.PerDeviceTrainBatchSize > 1)
             Try($"per_device_train_batch_size 1 with gradient_accumulation_steps {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps}",

@@ -84,6 +84,8 @@ internal abstract class StepDevice : IDisposable
             optimizer.TakeMasters(model.TrainableParameters.Select(p => (p.Name, p.Tensor)), device);
             model.To(device);
         }
+        // grad_dtype bf16: gradients rounded once into BF16 per contribution, the update on the fp32 master
+        foreach (var p in model.Parameters.All) p.Tensor.LeafGradDType = cfg.GradDtype;
         return new CudaStepDevice(CudaBackend.Get(device), data);
     }
 

@@ -53,7 +53,7 @@ public sealed class Trainer : IDisposable
         Lora = lora;
         _cfg = cfg;
         _model = model;
-        _opt = optimizer ?? new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        _opt = optimizer ?? cfg.NewOptimizer();
         State = resume ?? new TrainerState { TotalSteps = totalSteps };
         _schedule = new LrSchedule(cfg.LrSchedulerType, cfg.LearningRate, State.TotalSteps, cfg.WarmupRatio);
         if (lora is null) model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MantisNative.Backends;
 using MantisNative.Data.Loading;
 using MantisNative.IO;
 using MantisNative.Tensors;
@@ -33,6 +34,8 @@ public sealed class TrainerState
             w.WriteNumber("data_offset", Data.Offset);
             w.WriteNumber("bad_steps_in_a_row", BadInARow);
             w.WriteNumber("optimizer_step", optimizer.Step);
+            // informative (each tensor's dtype in optimizer.safetensors is what a resume reads)
+            w.WriteString("optimizer_states", OptimizerStates.Name(optimizer.States));
             w.WriteStartArray("log_history");
             foreach (var (s, l) in Losses)
             {
@@ -47,10 +50,14 @@ public sealed class TrainerState
         }
         File.WriteAllBytes(Path.Combine(folder, StateFile), ms.ToArray());
         var sw = new SafetensorsWriter();
-        foreach (var (name, m, v) in optimizer.Moments().OrderBy(e => e.Name, StringComparer.Ordinal))
+        // the moments' own bits (F32, BF16, or U8 codes + F32 absmax per block), so a resume in the same format is exact
+        foreach (var s in optimizer.SavedStates().OrderBy(e => e.Name, StringComparer.Ordinal))
         {
-            sw.AddFloat32("exp_avg." + name, new long[] { m.Length }, m);
-            sw.AddFloat32("exp_avg_sq." + name, new long[] { v.Length }, v);
+            var dtype = s.Format switch { MomentFormat.Fp32 => DType.F32, MomentFormat.Bf16 => DType.BF16, _ => DType.U8 };
+            sw.Add("exp_avg." + s.Name, dtype, new[] { s.Numel }, s.M);
+            sw.Add("exp_avg_sq." + s.Name, dtype, new[] { s.Numel }, s.V);
+            if (s.MScale is not null) sw.AddFloat32(AbsmaxPrefix + "exp_avg." + s.Name, new long[] { s.MScale.Length }, s.MScale);
+            if (s.VScale is not null) sw.AddFloat32(AbsmaxPrefix + "exp_avg_sq." + s.Name, new long[] { s.VScale.Length }, s.VScale);
         }
         sw.Save(Path.Combine(folder, OptimizerFile));
     }
@@ -76,10 +83,33 @@ public sealed class TrainerState
         {
             throw new MantisException($"{path}: damaged trainer state: {e.Message}");
         }
-        using var opt = SafetensorsFile.Open(Path.Combine(folder, OptimizerFile));
-        optimizer.RestoreMoments(opt.Names.Where(n => n.StartsWith("exp_avg.", StringComparison.Ordinal))
-            .Select(name => name["exp_avg.".Length..])
-            .Select(p => (p, opt.ReadFloat32("exp_avg." + p), opt.ReadFloat32("exp_avg_sq." + p))).ToList());
+        string optPath = Path.Combine(folder, OptimizerFile);
+        using var opt = SafetensorsFile.Open(optPath);
+        optimizer.RestoreStates(opt.Names.Where(n => n.StartsWith("exp_avg.", StringComparison.Ordinal))
+            .Select(name => ReadState(opt, name["exp_avg.".Length..], optPath)).ToList());
         return s;
+    }
+
+    /// <summary>Names of the absmax tensors of 8-bit moments: absmax.exp_avg.NAME, absmax.exp_avg_sq.NAME.</summary>
+    public const string AbsmaxPrefix = "absmax.";
+
+    private static MomentState ReadState(SafetensorsFile opt, string name, string where)
+    {
+        if (!opt.Contains("exp_avg_sq." + name)) throw new MantisException($"{where}: exp_avg.{name} has no exp_avg_sq.{name}");
+        var mi = opt.GetInfo("exp_avg." + name);
+        var vi = opt.GetInfo("exp_avg_sq." + name);
+        if (mi.DType != vi.DType) throw new MantisException($"{where}: exp_avg.{name} is {mi.DType} but exp_avg_sq.{name} is {vi.DType}");
+        long numel = mi.Shape.Aggregate(1L, (a, d) => a * d);
+        var state = mi.DType switch
+        {
+            DType.F32 => MomentState.FromFp32(name, opt.ReadFloat32("exp_avg." + name), opt.ReadFloat32("exp_avg_sq." + name)),
+            DType.BF16 => new MomentState(name, MomentFormat.Bf16, numel, opt.GetBytes(mi).ToArray(), opt.GetBytes(vi).ToArray(), null, null),
+            DType.U8 when opt.Contains(AbsmaxPrefix + "exp_avg." + name) && opt.Contains(AbsmaxPrefix + "exp_avg_sq." + name) =>
+                new MomentState(name, MomentFormat.Blockwise8Bit, numel, opt.GetBytes(mi).ToArray(), opt.GetBytes(vi).ToArray(),
+                    opt.ReadFloat32(AbsmaxPrefix + "exp_avg." + name), opt.ReadFloat32(AbsmaxPrefix + "exp_avg_sq." + name)),
+            DType.U8 => throw new MantisException($"{where}: 8-bit moments of {name} without {AbsmaxPrefix}exp_avg.{name} / {AbsmaxPrefix}exp_avg_sq.{name}"),
+            _ => throw new MantisException($"{where}: moments of {name} are {mi.DType}; expected F32, BF16 or U8"),
+        };
+        return state.Validate(where);
     }
 }

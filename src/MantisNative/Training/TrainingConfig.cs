@@ -55,6 +55,12 @@ public sealed record TrainingConfig
     /// <summary>Let record image paths be absolute or lead out of the data folder / image_root (default: such a record is skipped).</summary>
     public bool AllowExternalImagePaths { get; init; }
 
+    /// <summary>How AdamW keeps its moments: fp32 (default), bf16 (stochastic rounding) or 8bit (blockwise, bitsandbytes-style); see <see cref="Backends.MomentCodec"/>.</summary>
+    public Backends.MomentFormat OptimizerStates { get; init; } = Backends.MomentFormat.Fp32;
+    /// <summary>The dtype of the accumulated gradients of trainable weights on a GPU: F32 (default) or BF16 (half the
+    /// memory; the update still runs on the fp32 master). The CPU keeps fp32 gradients.</summary>
+    public Tensors.DType GradDtype { get; init; } = Tensors.DType.F32;
+
     /// <summary>Train LoRA / DoRA adapters on a frozen base instead of the model's own weights (null: full fine-tuning of <see cref="Train"/>).</summary>
     public LoraTrainingOptions? Lora { get; init; }
 
@@ -92,10 +98,26 @@ public sealed record TrainingConfig
         ["system_prompt"] = (c, v, _) => c with { SystemPrompt = v },
         ["allow_unused_weights"] = (c, v, w) => c with { AllowUnusedWeights = Bool(v, w) },
         ["allow_external_image_paths"] = (c, v, w) => c with { AllowExternalImagePaths = Bool(v, w) },
+        ["optimizer_states"] = (c, v, w) => c with { OptimizerStates = Training.OptimizerStates.Parse(v, w) },
+        ["grad_dtype"] = (c, v, w) => c with
+        {
+            GradDtype = v.Trim().ToLowerInvariant() switch
+            {
+                "fp32" or "f32" or "float32" => Tensors.DType.F32,
+                "bf16" or "bfloat16" => Tensors.DType.BF16,
+                _ => throw Bad(w, "fp32 or bf16", v),
+            },
+        },
         ["lora"] = (c, v, w) => c with { Lora = v.Trim().ToLowerInvariant() is "false" or "off" or "none" ? null : LoraTrainingOptions.Parse(v, w) },
     };
 
     public static IEnumerable<string> Keys => Setters.Keys;
+
+    /// <summary>The AdamW this config asks for (betas, eps, moment format; the seed keys bf16 moments' stochastic rounding).</summary>
+    public AdamW NewOptimizer() => new()
+    {
+        Beta1 = AdamBeta1, Beta2 = AdamBeta2, Eps = AdamEpsilon, States = OptimizerStates, Seed = (uint)Seed ^ (uint)(Seed >> 32),
+    };
 
     /// <summary>The keys that are yes/no settings (the CLI also takes them as switches: `--strict` alone means true).</summary>
     public static IReadOnlyList<string> BoolKeys { get; } = new[] { "gradient_checkpointing", "strict", "allow_unused_weights", "allow_external_image_paths" };

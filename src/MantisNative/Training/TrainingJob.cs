@@ -134,7 +134,7 @@ public sealed class TrainingJob : IDisposable
         if (LoraTraining.IsLoraCheckpoint(dir)) return ResumeLora(cfg, dir);
         // a checkpoint is a model folder: the same loader (and checks) as eval and chat
         var bundle = LoadBundle(dir, cfg);
-        var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        var opt = cfg.NewOptimizer();
         var state = TrainerState.Load(dir, opt);
         string trainData = cfg.TrainData ?? (cfg.ModelPath is null ? Path.Combine(DefaultDataDir, "train.jsonl") : throw new MantisException("train_data is required to resume"));
         var (records, report) = ReadRecords(trainData, cfg);
@@ -149,7 +149,7 @@ public sealed class TrainingJob : IDisposable
         string baseFolder = cfg.ModelPath ?? recordedBase;
         cfg = cfg with { Lora = options };
         var bundle = LoadBundle(baseFolder, cfg);
-        var opt = new AdamW { Beta1 = cfg.AdamBeta1, Beta2 = cfg.AdamBeta2, Eps = cfg.AdamEpsilon };
+        var opt = cfg.NewOptimizer();
         var state = TrainerState.Load(dir, opt);
         var lora = IO.Peft.LoraAdapterFiles.Attach(bundle.Model, IO.Peft.PeftAdapter.Load(dir), cfg.Seed);
         bool builtIn = cfg.ModelPath is null && Path.GetFileName(Path.TrimEndingDirectorySeparator(recordedBase)) == LoraTraining.BuiltInBaseFolder;

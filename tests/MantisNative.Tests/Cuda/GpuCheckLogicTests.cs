@@ -140,7 +140,7 @@ public class GpuCheckLogicTests
                 Assert.That(report.Checks.Any(c => c.Section == "fixture" && c.Name == f && c.Phase == phase && c.Passed), Is.True, $"{f} {phase}");
         Assert.That(report.Checks.Single(c => c.Name == "tiny-clip-llama" && c.Phase == "logits").Tolerance, Is.EqualTo(Tolerances.ModelLogits.Bf16).And.EqualTo(2e-2));
         var optim = report.Checks.Where(c => c.Section == "optim").ToList();
-        Assert.That(optim, Has.Count.EqualTo(4), "AdamW master weights of three tensors and the gradient norm");
+        Assert.That(optim, Has.Count.EqualTo(13), "AdamW master weights of four tensors with fp32, bf16 and 8-bit moments, and the gradient norm");
         Assert.That(optim.Single(c => c.Name == "grad_norm").Tolerance, Is.EqualTo(Tolerances.Fp32Result.Bf16));
         Assert.That(optim.Where(c => c.Name == "adamw").Select(c => c.Tolerance), Is.All.EqualTo(Tolerances.Fp32MasterSteps.Bf16).And.All.EqualTo(1e-5));
         Assert.That(report.CopyGBs, Is.GreaterThan(0));

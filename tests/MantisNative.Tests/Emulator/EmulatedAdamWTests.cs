@@ -25,12 +25,24 @@ public class EmulatedAdamWTests
         TestContext.Out.WriteLine(output);
         Assert.That(rc, Is.EqualTo(0), output);
         var rows = Regex.Matches(output, @"^(ok|FAIL) +optim +adamw +master (\d) +rel L2 +(\S+) .*tol (\S+)", RegexOptions.Multiline);
-        Assert.That(rows.Select(m => m.Groups[2].Value), Is.EquivalentTo(new[] { "0", "1", "2" }), "three tensors checked:\n" + output);
+        Assert.That(rows.Select(m => m.Groups[2].Value), Is.EquivalentTo(new[] { "0", "1", "2", "3" }), "four tensors checked:\n" + output);
         foreach (Match m in rows)
         {
             Assert.That(m.Groups[1].Value, Is.EqualTo("ok"), m.Value);
             Assert.That(double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture), Is.EqualTo(1e-5), "the fp32 master-weight tolerance");
             Assert.That(double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+        }
+        // bf16 and 8-bit moments: the device kernels against the CPU primitive, the same tensors (two under 4096 values,
+        // which keep fp32 moments under 8-bit, and two 8-bit ones, one with a partial last block)
+        foreach (var tag in new[] { "bf16-states", "8bit-states" })
+        {
+            var compressed = Regex.Matches(output, $@"^(ok|FAIL) +optim +adamw +{tag} (\d) +rel L2 +(\S+) .*tol (\S+)", RegexOptions.Multiline);
+            Assert.That(compressed.Select(m => m.Groups[2].Value), Is.EquivalentTo(new[] { "0", "1", "2", "3" }), $"{tag}:\n" + output);
+            foreach (Match m in compressed)
+            {
+                Assert.That(m.Groups[1].Value, Is.EqualTo("ok"), m.Value);
+                Assert.That(double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture), Is.EqualTo(1e-5), "the fp32 master-weight tolerance");
+            }
         }
         Assert.That(output, Does.Not.Contain(" op "), "--only optim runs no op cases");
         // the device's global gradient norm (GradSquaredNorm: bf16 and F32 gradients, deterministic) against the CPU's
