@@ -12,11 +12,12 @@ public static class TrainRun
     {
         TrainingJob.Status += s => Console.WriteLine($"· {s}");
         using var job = TrainingJob.Create(cfg, resume);
+        cfg = job.Config;   // a resumed LoRA checkpoint brings its own LoRA options (the command line has none)
         Console.WriteLine($"· device: {job.Trainer.DeviceNote}");
         if (job.MemoryPlan is { } plan) Console.WriteLine(plan.ToText());
         Console.WriteLine($"· {job.TrainRecords.Count} training records ({job.TrainReport.Skipped} skipped), {job.Model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {job.TotalSteps} steps of {cfg.PerDeviceTrainBatchSize * cfg.GradientAccumulationSteps} examples");
         if (job.Lora is { } lora)
-            Console.WriteLine($"· LoRA{(lora.Settings.UseDora ? " (DoRA)" : "")}: {lora.Count} modules, {lora.ParameterCount:N0} trainable parameters ({cfg.Lora}); base frozen in {Tensors.WeightFormatInfo.Name(cfg.Lora!.Base)} ({job.Model.Parameters.Frozen.Sum(f => f.Matrix.ByteSize) / 1e6:F0} MB of frozen matrices), from {job.LoraBaseFolder}");
+            Console.WriteLine($"· LoRA{(lora.Settings.UseDora ? " (DoRA)" : "")}: {lora.Count} modules, {lora.ParameterCount:N0} trainable parameters ({cfg.Lora}); {(job.Trainer.Device.IsCuda ? $"base frozen in bf16 on {job.Trainer.Device}" : $"base frozen in {Tensors.WeightFormatInfo.Name(cfg.Lora!.Base)} ({job.Model.Parameters.Frozen.Sum(f => f.Matrix.ByteSize) / 1e6:F0} MB of frozen matrices)")}, from {job.LoraBaseFolder}");
         if (job.TrainReport.Skipped > 0) Console.WriteLine(job.TrainReport.ToTable());
         foreach (var t in job.RemovedTemporaries) Console.WriteLine($"· removed {t}, left by an interrupted write");
         Directory.CreateDirectory(cfg.OutputDir);

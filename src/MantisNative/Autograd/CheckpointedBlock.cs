@@ -12,7 +12,13 @@ public static class CheckpointedBlock
     public static Tensor Run(Func<Tensor[], Tensor> block, params Tensor[] inputs)
     {
         Tensor output;
-        using (Tape.NoGrad()) output = block(inputs);
+        // the forward's intermediates are freed here, not with the step's scope: only the output outlives the block
+        var forward = new TensorScope();
+        try
+        {
+            using (Tape.NoGrad()) output = forward.EndKeeping(block(inputs));
+        }
+        finally { forward.Dispose(); }
         if (!Tape.IsRecording) return output;
 
         Tape.Record(output, grad =>
@@ -21,17 +27,20 @@ public static class CheckpointedBlock
             // objects, so their gradients accumulate directly.
             var detached = inputs.Select(t => { var v = t.View(t.Shape); v.RequiresGrad = t.RequiresGrad; return v; }).ToArray();
             var tape = new Tape();
-            Tape.WithTape(tape, () =>
+            // the recomputed intermediates are garbage once this block's backward is done (gradients that outlive it,
+            // of parameters and inputs, are unscoped copies): one block's worth at a time, not every block's until the step ends
+            using (new TensorScope())
             {
-                using var recomputed = block(detached);
-                Tape.Backward(recomputed, grad);
-                return 0;
-            });
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                if (inputs[i].RequiresGrad && detached[i].Grad is { } g) inputs[i].AccumulateGrad(g);
-                detached[i].Dispose();
+                Tape.WithTape(tape, () =>
+                {
+                    using var recomputed = block(detached);
+                    Tape.Backward(recomputed, grad);
+                    return 0;
+                });
+                for (int i = 0; i < inputs.Length; i++)
+                    if (inputs[i].RequiresGrad && detached[i].Grad is { } g) inputs[i].AccumulateGrad(g);
             }
+            foreach (var d in detached) d.Dispose();
         });
         return output;
     }

@@ -79,9 +79,16 @@ public abstract class VisionTower
         for (int i = 0; i < last; i++)
         {
             var encoderLayer = _layers[i];
-            h = GradientCheckpointing && all is null && Tape.IsRecording
-                ? CheckpointedBlock.Run(xs => encoderLayer.Forward(xs[0]), h)
-                : encoderLayer.Forward(h);
+            if (GradientCheckpointing && all is null && Tape.IsRecording) h = CheckpointedBlock.Run(xs => encoderLayer.Forward(xs[0]), h);
+            else if (all is null)
+            {
+                // a layer that records nothing (a frozen tower, or no tape) needs none of its intermediates after it:
+                // free them now, not at the end of the step (27 SigLIP layers of 2 images at 384 px hold ~6 GB otherwise)
+                var scope = new TensorScope();
+                try { h = scope.EndKeeping(encoderLayer.Forward(h)); }
+                finally { scope.Dispose(); }
+            }
+            else h = encoderLayer.Forward(h);
             all?.Add(h);
         }
         return all is null ? h : all[layer];

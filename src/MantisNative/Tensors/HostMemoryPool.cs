@@ -12,7 +12,18 @@ namespace MantisNative.Tensors;
 internal static unsafe class HostMemoryPool
 {
     private const int MinPooledBytes = 64 * 1024;
-    public static long MaxCachedBytes { get; set; } = 2L << 30;
+    /// <summary>2 GB by default; MANTIS_HOST_POOL_MB sets it (a big model's step on a small machine wants less held
+    /// in reserve: freed blocks of every size class stay resident up to this cap).</summary>
+    public static long MaxCachedBytes { get; set; } = FromEnvironment();
+
+    private static long FromEnvironment()
+    {
+        var v = Environment.GetEnvironmentVariable("MANTIS_HOST_POOL_MB");
+        if (string.IsNullOrWhiteSpace(v)) return 2L << 30;
+        if (!long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long mb))
+            throw new MantisException($"MANTIS_HOST_POOL_MB: expected a whole number of megabytes, got '{v}'");
+        return mb << 20;
+    }
     private static readonly ConcurrentBag<nint>[] Buckets = Enumerable.Range(0, 64).Select(_ => new ConcurrentBag<nint>()).ToArray();
     private static long _cached;
 

@@ -39,6 +39,24 @@ public sealed class TensorScope : IDisposable
         finally { _suspended--; }
     }
 
+    /// <summary>
+    /// Ends this scope, handing <paramref name="result"/> to the enclosing scope and freeing everything else it created
+    /// (a frozen layer's output outlives its intermediates). When result records a backward (RequiresGrad), the tape
+    /// may hold those intermediates, so the enclosing scope takes over all of them and nothing is freed.
+    /// </summary>
+    public Tensor EndKeeping(Tensor result)
+    {
+        if (_done) throw new InvalidOperationException("the scope has ended");
+        if (result.RequiresGrad)
+        {
+            _outer?._owned.AddRange(_owned);
+            _owned.Clear();
+        }
+        else if (_owned.Remove(result)) _outer?._owned.Add(result);
+        Dispose();
+        return result;
+    }
+
     public void Dispose()
     {
         if (_done) return;

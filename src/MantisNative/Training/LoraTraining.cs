@@ -30,19 +30,20 @@ public static class LoraTraining
         TrainerState state, AdamW optimizer, Action<string>? addFiles) =>
         CheckpointWriter.WriteAtomically(dir, tmp =>
         {
-            LoraAdapterFiles.Save(lora, tmp, Path.GetFullPath(baseFolder));
+            // a GPU run's adapters are BF16 copies of the optimizer's fp32 masters: the masters are saved (an exact resume)
+            LoraAdapterFiles.Save(lora, tmp, Path.GetFullPath(baseFolder), masters: optimizer.SeparateMaster);
             WriteRunFile(tmp, options, baseFolder);
             state.Save(tmp, optimizer);
             addFiles?.Invoke(tmp);
         });
 
     /// <summary>output_dir/adapter in PEFT's layout (and output_dir/model merged when the options ask); returns the adapter folder.</summary>
-    public static string SaveFinal(string outputDir, LoraAdapterSet lora, LoraTrainingOptions options, string baseFolder, Action<string>? addFiles)
+    public static string SaveFinal(string outputDir, LoraAdapterSet lora, LoraTrainingOptions options, string baseFolder, Action<string>? addFiles, AdamW? optimizer = null)
     {
         string dir = Path.Combine(outputDir, AdapterFolder);
         CheckpointWriter.WriteAtomically(dir, tmp =>
         {
-            LoraAdapterFiles.Save(lora, tmp, Path.GetFullPath(baseFolder));
+            LoraAdapterFiles.Save(lora, tmp, Path.GetFullPath(baseFolder), masters: optimizer is null ? null : optimizer.SeparateMaster);
             WriteRunFile(tmp, options, baseFolder);
             addFiles?.Invoke(tmp);
         });

@@ -57,32 +57,27 @@ internal abstract class StepDevice : IDisposable
 
     /// <summary>
     /// The device <paramref name="cfg"/>.Device names (auto: a GPU when one is usable, else the host), with the model
-    /// placed there: on a GPU the optimizer takes exact fp32 masters of the trainable F32 weights first, then every
-    /// weight moves as BF16. <paramref name="note"/> says which device and why.
+    /// placed there: on a GPU the optimizer takes exact fp32 masters of the trainable F32 weights first (a LoRA run's:
+    /// the adapters', <paramref name="lora"/>), then every weight moves as BF16, adapters included.
+    /// <paramref name="note"/> says which device and why.
     /// </summary>
-    public static StepDevice Open(TrainingConfig cfg, MantisModel model, DataLoader data, AdamW optimizer, out string note)
+    public static StepDevice Open(TrainingConfig cfg, MantisModel model, DataLoader data, AdamW optimizer, out string note, Nn.Lora.LoraAdapterSet? lora = null)
     {
-        var device = TrainingDevices.Resolve(cfg.Device, out note);
-        if (cfg.Lora is not null && device.IsCuda)
-        {
-            // the adapters' frozen base stays in its own format in host memory (bf16 in place, int8, NF4), which the
-            // CUDA backend cannot read yet
-            if (!cfg.Device.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
-                throw new MantisException($"device {cfg.Device}: LoRA training (lora) runs on the CPU only for now; use --device cpu or auto");
-            device = Device.Cpu;
-            note = "cpu (auto: LoRA training runs on the CPU only for now)";
-        }
+        // a LoRA base format without a GPU path: refused on an explicit cuda device, the CPU under auto
+        var device = LoraOnDevice.Resolve(cfg, out note);
         if (device.IsCpu)
         {
             if (model.Device.IsCuda) model.To(Device.Cpu);
+            lora?.MoveTo(Device.Cpu);
             return new HostStepDevice(data);
         }
         RequireAttentionKernels(model.Config, device);
         DeviceSelection.Prepare(device);
         if (model.Device != device)
         {
-            optimizer.TakeMasters(model.TrainableParameters.Select(p => (p.Name, p.Tensor)), device);
+            optimizer.TakeMasters((lora?.Parameters ?? model.TrainableParameters).Select(p => (p.Name, p.Tensor)), device);
             model.To(device);
+            lora?.MoveTo(device);
         }
         // grad_dtype bf16: gradients rounded once into BF16 per contribution, the update on the fp32 master
         foreach (var p in model.Parameters.All) p.Tensor.LeafGradDType = cfg.GradDtype;

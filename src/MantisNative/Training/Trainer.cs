@@ -61,8 +61,8 @@ public sealed class Trainer : IDisposable
         model.Language.GradientCheckpointing = cfg.GradientCheckpointing;
         // a frozen tower records nothing (no activations kept), so only a training one is recomputed
         model.Vision.GradientCheckpointing = cfg.GradientCheckpointing && cfg.Train.Contains("vision");
-        // on a GPU: fp32 masters taken from the F32 weights, then the model moves as BF16
-        _steps = StepDevice.Open(cfg, model, data, _opt, out var note);
+        // on a GPU: fp32 masters taken from the F32 trainable weights (or adapters), then the model moves as BF16
+        _steps = StepDevice.Open(cfg, model, data, _opt, out var note, lora);
         DeviceNote = note;
     }
 

@@ -109,7 +109,7 @@ public sealed class TrainingJob : IDisposable
     }
 
     private static Inference.ModelBundle LoadBundle(string dir, TrainingConfig cfg) =>
-        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, Weights = cfg.Lora?.Base });
+        Inference.ModelBundle.Load(dir, cfg.SystemPrompt, new IO.ModelLoadOptions { AllowUnusedWeights = cfg.AllowUnusedWeights, Warn = Console.Error.WriteLine, Weights = LoraOnDevice.LoadFormat(cfg) });
 
     /// <summary>Temporary folders of killed or failed writes found in output_dir at start and removed.</summary>
     public IReadOnlyList<string> RemovedTemporaries { get; }
@@ -118,7 +118,7 @@ public sealed class TrainingJob : IDisposable
     public static TrainingJob Create(TrainingConfig cfg, string? resumeFrom = null)
     {
         cfg.Validate();
-        TrainingDevices.Resolve(cfg.Device, out _);   // a GPU that is not there is refused before any data work
+        LoraOnDevice.Resolve(cfg, out _);   // a GPU that is not there (or a LoRA base it cannot hold) is refused before any data work
         if (resumeFrom is not null) return Resume(cfg, resumeFrom);
         if (cfg.ModelPath is null) return CreateBuiltIn(cfg);
         if (cfg.TrainData is null) throw new MantisException("train_data is required when starting from model_path");
@@ -197,7 +197,8 @@ public sealed class TrainingJob : IDisposable
             ModelFiles.Save(model, tmp);
             WriteSideFiles(tmp, cfg, tok, images);
         });
-        if (cfg.Lora.Base != Tensors.WeightFormat.F32)
+        // (a GPU run keeps the fp32 model: it moves to the device as bf16)
+        if (LoraOnDevice.LoadFormat(cfg) is { } format && format != Tensors.WeightFormat.F32)
         {
             model.Dispose();
             model = LoadBundle(baseFolder, cfg).Model;
@@ -217,7 +218,7 @@ public sealed class TrainingJob : IDisposable
     /// <summary>output_dir/model: a Hugging Face folder for eval, chat and transformers (a LoRA run: output_dir/adapter, and output_dir/model with merge=true).</summary>
     public string SaveFinal()
     {
-        if (Lora is not null) return LoraTraining.SaveFinal(Config.OutputDir, Lora, Config.Lora!, LoraBaseFolder!, WriteSideFiles);
+        if (Lora is not null) return LoraTraining.SaveFinal(Config.OutputDir, Lora, Config.Lora!, LoraBaseFolder!, WriteSideFiles, Trainer.Optimizer);
         string dir = Path.Combine(Config.OutputDir, FinalFolder);
         string tmp = dir + $".tmp-{Environment.ProcessId}";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);

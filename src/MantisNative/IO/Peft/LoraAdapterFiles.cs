@@ -28,16 +28,17 @@ public static class LoraAdapterFiles
     }
 
     /// <summary>The set as a PEFT adapter (host copies of its tensors).</summary>
-    public static PeftAdapter ToPeft(LoraAdapterSet set, string? baseModelNameOrPath) =>
-        new(new PeftAdapterConfig(set.Settings, baseModelNameOrPath), set.Values().Select(kv =>
+    public static PeftAdapter ToPeft(LoraAdapterSet set, string? baseModelNameOrPath, Func<string, float[]?>? masters = null) =>
+        new(new PeftAdapterConfig(set.Settings, baseModelNameOrPath), set.Values(masters).Select(kv =>
         {
             var l = set.Layers.First(x => x.ModulePath == kv.Key);
             return new LoraModuleWeights(kv.Key, l.Rank, l.InFeatures, l.OutFeatures, kv.Value.A, kv.Value.B, kv.Value.Magnitude);
         }));
 
-    /// <summary>Writes the set in PEFT's layout (fp32 tensors unless <paramref name="storeAs"/> says otherwise).</summary>
-    public static void Save(LoraAdapterSet set, string folder, string? baseModelNameOrPath, DType storeAs = DType.F32) =>
-        ToPeft(set, baseModelNameOrPath).Save(folder, storeAs);
+    /// <summary>Writes the set in PEFT's layout (fp32 tensors unless <paramref name="storeAs"/> says otherwise);
+    /// <paramref name="masters"/> (by PEFT tensor name) supplies the fp32 masters of a GPU run's BF16 adapters.</summary>
+    public static void Save(LoraAdapterSet set, string folder, string? baseModelNameOrPath, DType storeAs = DType.F32, Func<string, float[]?>? masters = null) =>
+        ToPeft(set, baseModelNameOrPath, masters).Save(folder, storeAs);
 
     // every base parameter frozen (a base loaded with ModelLoadOptions.Weights holds its matrices frozen already)
     private static void Freeze(MantisModel model, LoraSettings settings)

@@ -124,9 +124,21 @@ public sealed class LoraAdapterSet : IDisposable
         return set;
     }
 
-    /// <summary>The values of every adapter (host copies), by module path.</summary>
-    public IReadOnlyDictionary<string, LoraLayerValues> Values() =>
-        Layers.ToDictionary(l => l.ModulePath, l => new LoraLayerValues(l.A.ToArray(), l.B.ToArray(), l.Magnitude?.ToArray()), StringComparer.Ordinal);
+    /// <summary>The values of every adapter (host copies), by module path. <paramref name="masters"/> gives, by PEFT
+    /// tensor name, the fp32 value an optimizer keeps apart from a BF16 device tensor (null: the tensor's own values).</summary>
+    public IReadOnlyDictionary<string, LoraLayerValues> Values(Func<string, float[]?>? masters = null) =>
+        Layers.ToDictionary(l => l.ModulePath, l =>
+        {
+            string key = KeyPrefix + l.ModulePath;
+            float[] Of(Tensor t, string suffix) => masters?.Invoke(key + suffix) ?? t.ToArray();
+            return new LoraLayerValues(Of(l.A, SuffixA), Of(l.B, SuffixB), l.Magnitude is null ? null : Of(l.Magnitude, SuffixMagnitude));
+        }, StringComparer.Ordinal);
+
+    /// <summary>Moves every adapter's tensors to <paramref name="device"/> (BF16 on a GPU, F32 on the host).</summary>
+    public void MoveTo(Device device)
+    {
+        foreach (var l in Layers) l.MoveTo(device);
+    }
 
     /// <summary>Takes the adapters off their modules (the model computes its base output again).</summary>
     public void Detach()

@@ -169,6 +169,18 @@ public sealed class LoraLayer : IDisposable
         return placed;
     }
 
+    /// <summary>Moves A, B and m to <paramref name="device"/> in its compute type (BF16 on a GPU: the fp32 masters are the
+    /// optimizer's); the cached ‖W₀‖² is dropped, because the base moves too and is then read in that device's precision.</summary>
+    public void MoveTo(Device device)
+    {
+        A.MoveTo(device);
+        B.MoveTo(device);
+        Magnitude?.MoveTo(device);
+        A.RequiresGrad = B.RequiresGrad = true;
+        if (Magnitude is not null) Magnitude.RequiresGrad = true;
+        _baseRowNorms2 = null;
+    }
+
     public void Dispose()
     {
         A.Dispose();

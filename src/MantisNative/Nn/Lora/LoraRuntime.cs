@@ -28,10 +28,16 @@ public sealed class LoraRuntime
     public Tensor Dropout(Tensor x, double p, int moduleIndex)
     {
         if (!Training || p <= 0) return x;
+        // on the host the mask holds 0 or 1/(1-p) (one fp32 product per element); elsewhere (BF16 activations) it
+        // holds 0 or 1, exact in any dtype, and the product is scaled by 1/(1-p) in fp32 with one rounding, so the
+        // kept values are not scaled by 1/(1-p) rounded to bf16 (1.0547 for p = 0.05 instead of 1.0526)
+        bool host = !x.IsOnDevice && x.DType == DType.F32;
         var mask = Tensor.Zeros(x.Shape);
         var m = mask.Span;
         float keep = (float)(1 / (1 - p));
-        // a 53-bit uniform per element from a counter-based hash (SplitMix64 of the key, then of the index)
+        float kept = host ? keep : 1f;
+        // a 53-bit uniform per element from a counter-based hash (SplitMix64 of the key, then of the index): the same
+        // stream on every device, drawn here on the host (a GPU run uploads the mask: [tokens, in] per module and micro-step)
         ulong key = Seed ^ 0x4C6F52412D64726FUL;
         key = Rng.SplitMix(ref key) ^ (ulong)moduleIndex * 0x9E3779B97F4A7C15UL;
         key = Rng.SplitMix(ref key) ^ (ulong)MicroStep * 0xD1B54A32D192ED03UL;
@@ -39,14 +45,11 @@ public sealed class LoraRuntime
         {
             ulong s = key + (ulong)i * 0x9E3779B97F4A7C15UL;
             double u = (Rng.SplitMix(ref s) >> 11) * (1.0 / (1UL << 53));
-            m[i] = u >= p ? keep : 0f;
+            m[i] = u >= p ? kept : 0f;
         }
-        if (x.IsOnDevice || x.DType != DType.F32)
-        {
-            var placed = mask.To(x.Device, x.DType);
-            mask.Dispose();
-            mask = placed;
-        }
-        return Ops.Mul(x, mask);
+        if (host) return Ops.Mul(x, mask);
+        var placed = mask.To(x.Device, x.DType);
+        mask.Dispose();
+        return Ops.Scale(Ops.Mul(x, placed), keep);
     }
 }
