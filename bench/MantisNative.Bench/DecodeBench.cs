@@ -80,7 +80,7 @@ internal static class DecodeBench
             Console.WriteLine($"rep {rep}: {stats}   CPU {cpu:F1} s   load average {File.ReadAllText("/proc/loadavg").Trim()}");
         }
         double pp = Median(prefill), tg = Median(dec);
-        if (profile) Profile(lm, tg, copy);
+        if (profile) Profile(model, ids, lm, tg, copy);
         Console.WriteLine($"result: format={weights} threads={CpuParallel.Threads} prompt={prompt} decode={decode} pp={pp:F2} tg={tg:F3} " +
                           $"bound={bound:F3} pct={100 * tg / bound:F0} copy_gbs={copy:F2} bytes_per_token={bytesPerToken} load_s={loadSeconds:F1}");
         return 0;
@@ -109,9 +109,14 @@ internal static class DecodeBench
     /// <see cref="FrozenGemm.Gemv"/>), summed per role; the rest of the token (attention over the cache, norms,
     /// RoPE, activations, sampling) is the measured token time minus their sum.
     /// </summary>
-    private static unsafe void Profile(List<FrozenParameter> lm, double tokensPerSecond, double copy)
+    private static unsafe void Profile(MantisModel model, int[] ids, List<FrozenParameter> lm, double tokensPerSecond, double copy)
     {
-        var byRole = new SortedDictionary<string, (double Ms, long Bytes)>();
+        // CPU seconds of one decode token: 8-token prompt with 9 tokens minus with 1 token, over the 8 extra steps
+        // (CPU time is what the process got; on a shared machine wall time also counts the neighbours)
+        double TokenCpu(int n) { double c0 = CpuClock.Process(); Generator.Generate(model, ids[..8], null, new GenerationOptions { MaxNewTokens = n }).Count(); return CpuClock.Process() - c0; }
+        TokenCpu(1);
+        double tokenCpuMs = (TokenCpu(9) - TokenCpu(1)) / 8 * 1e3;
+        var byRole = new SortedDictionary<string, (double Ms, long Bytes, double CpuMs)>();
         foreach (var p in lm)
         {
             if (p.Name.EndsWith("embed_tokens.weight", StringComparison.Ordinal)) continue;
@@ -119,25 +124,27 @@ internal static class DecodeBench
             using var x = Tensor.Empty(new Shape(w.Cols));
             using var y = Tensor.Empty(new Shape(w.Rows));
             x.Span.Fill(0.01f);
-            var times = new List<double>();
+            var times = new List<double>(); var cpus = new List<double>();
             for (int i = 0; i < 6; i++)
             {
+                double c0 = CpuClock.Process();
                 var sw = Stopwatch.StartNew();
                 FrozenGemm.Gemv(w, x.Data, y.Data, accumulate: false);
-                if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+                if (i > 0) { times.Add(sw.Elapsed.TotalMilliseconds); cpus.Add((CpuClock.Process() - c0) * 1e3); }
             }
             string role = Role(p.Name);
-            var (ms, bytes) = byRole.GetValueOrDefault(role);
-            byRole[role] = (ms + Median(times), bytes + w.ByteSize);
+            var (ms, bytes, cpuMs) = byRole.GetValueOrDefault(role);
+            byRole[role] = (ms + Median(times), bytes + w.ByteSize, cpuMs + Median(cpus));
         }
-        double tokenMs = 1e3 / tokensPerSecond, gemvMs = byRole.Values.Sum(v => v.Ms);
-        Console.WriteLine($"profile of one decode token ({tokenMs:F1} ms measured; each GEMV alone, median of 5):");
-        Console.WriteLine("| part | ms | % of token | weight GB/s | % of copy bandwidth |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        foreach (var (role, (ms, bytes)) in byRole)
-            Console.WriteLine($"| GEMV {role} | {ms:F2} | {100 * ms / tokenMs:F0} % | {bytes / 1e6 / ms:F1} | {100 * bytes / 1e6 / ms / copy:F0} % |");
-        Console.WriteLine($"| all GEMVs | {gemvMs:F2} | {100 * gemvMs / tokenMs:F0} % | {byRole.Values.Sum(v => v.Bytes) / 1e6 / gemvMs:F1} | {100 * byRole.Values.Sum(v => v.Bytes) / 1e6 / gemvMs / copy:F0} % |");
-        Console.WriteLine($"| rest (attention, norms, RoPE, SwiGLU, sampling) | {tokenMs - gemvMs:F2} | {100 * (tokenMs - gemvMs) / tokenMs:F0} % | | |");
+        double tokenMs = 1e3 / tokensPerSecond, gemvMs = byRole.Values.Sum(v => v.Ms), gemvCpu = byRole.Values.Sum(v => v.CpuMs);
+        long allBytes = byRole.Values.Sum(v => v.Bytes);
+        Console.WriteLine($"profile of one decode token ({tokenMs:F1} ms wall measured, {tokenCpuMs:F1} CPU ms; each GEMV alone, median of 5):");
+        Console.WriteLine("| part | wall ms | % of token (wall) | CPU ms | % of token (CPU) | weight GB/s (wall) | % of copy bandwidth |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (role, (ms, bytes, cpuMs)) in byRole)
+            Console.WriteLine($"| GEMV {role} | {ms:F2} | {100 * ms / tokenMs:F0} % | {cpuMs:F2} | {100 * cpuMs / tokenCpuMs:F0} % | {bytes / 1e6 / ms:F1} | {100 * bytes / 1e6 / ms / copy:F0} % |");
+        Console.WriteLine($"| all GEMVs | {gemvMs:F2} | {100 * gemvMs / tokenMs:F0} % | {gemvCpu:F2} | {100 * gemvCpu / tokenCpuMs:F0} % | {allBytes / 1e6 / gemvMs:F1} | {100 * allBytes / 1e6 / gemvMs / copy:F0} % |");
+        Console.WriteLine($"| rest (attention, norms, RoPE, SwiGLU, sampling) | {tokenMs - gemvMs:F2} | {100 * (tokenMs - gemvMs) / tokenMs:F0} % | {tokenCpuMs - gemvCpu:F2} | {100 * (tokenCpuMs - gemvCpu) / tokenCpuMs:F0} % | | |");
     }
 
     /// <summary>q_proj, mlp.down_proj, lm_head, ...: the name's role without the layer number.</summary>
