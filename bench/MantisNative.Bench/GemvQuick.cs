@@ -45,6 +45,7 @@ internal static unsafe class GemvQuick
             var runs = new (string Name, double Mb, Action Run, List<double> Ms, List<double> Cpu)[]
             {
                 ("fp32", w.Length * 4 / 1e6, () => Fp32(w, rows, cols, x, y), [], []),
+                ("bf16 one row per pass", bf16.ByteSize / 1e6, () => { HalfMatrix.FourRows = false; FrozenGemm.Gemv(bf16, xp, yp, accumulate: false); HalfMatrix.FourRows = true; }, [], []),
                 ("bf16", bf16.ByteSize / 1e6, () => FrozenGemm.Gemv(bf16, xp, yp, accumulate: false), [], []),
                 ("int8", i8.Bytes / 1e6, () => QuantizedGemv.Multiply(i8.M, x, y), [], []),
                 ("nf4/64 element order", n4.Bytes / 1e6, () => { QuantizedGemv.PairedNf4 = false; QuantizedGemv.Multiply(n4.M, x, y); QuantizedGemv.PairedNf4 = true; }, [], []),

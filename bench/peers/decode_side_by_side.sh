@@ -40,7 +40,10 @@ export PEERS_BINDS="$dir $gguf" MSBUILDDISABLENODEREUSE=1
 chroot_run() { "$here/in_sid_chroot.sh" env OMP_WAIT_POLICY=PASSIVE "$@"; }
 peer_of() { case "$1" in bf16) echo bf16;; int8) echo Q8_0;; nf4) echo Q4_K_M;; *) echo "decode_side_by_side: no llama.cpp twin for $1" >&2; exit 2;; esac; }
 
-# 1. GGUF files (once): bf16 straight from the checkpoint, then the two quantizations from it
+# 1. GGUF files (once): bf16 straight from the checkpoint, then the two quantizations from it; one conversion at a
+#    time per folder (a second run waits on the lock instead of writing the same files)
+exec 9>"$gguf/.lock"
+flock 9
 if [ ! -s "$gguf/bf16.gguf" ]; then
   echo "converting $dir -> $gguf/bf16.gguf ($(date -u +%H:%M:%S))"
   nice -n 10 "$here/in_sid_chroot.sh" python3 /mnt/bench/peers/gguf_convert.py "$dir" --outtype bf16 --outfile "$gguf/bf16.gguf.tmp" >"$gguf/convert.log" 2>&1 \
@@ -56,6 +59,7 @@ for f in $formats; do
   mv "$gguf/$q.gguf.tmp" "$gguf/$q.gguf"
 done
 ls -l "$gguf"/*.gguf
+flock -u 9
 [ "$convert_only" = 1 ] && exit 0
 
 # 2. our bench program (Release build of the working tree)
