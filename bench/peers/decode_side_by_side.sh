@@ -58,6 +58,12 @@ for f in $formats; do
     || { tail -20 "$gguf/quantize-$q.log" >&2; exit 1; }
   mv "$gguf/$q.gguf.tmp" "$gguf/$q.gguf"
 done
+# GGUF files converted before gguf_convert.py wrote merges: add them (llama.cpp refuses a BPE vocabulary without)
+for f in "$gguf"/*.gguf; do
+  chroot_run python3 -c "import gguf, sys; sys.exit(0 if gguf.Keys.Tokenizer.MERGES in gguf.GGUFReader('$f').fields else 1)" && continue
+  echo "adding merges to $f"
+  chroot_run python3 /mnt/bench/peers/gguf_add_merges.py "$dir" "$f" "$f.tmp" >/dev/null 2>&1 && mv "$f.tmp" "$f"
+done
 ls -l "$gguf"/*.gguf
 flock -u 9
 [ "$convert_only" = 1 ] && exit 0
