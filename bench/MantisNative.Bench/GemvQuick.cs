@@ -2,14 +2,15 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using MantisNative.Backends.Cpu;
+using MantisNative.Backends.Cpu.Frozen;
 using MantisNative.Backends.Cpu.Quantized;
 using MantisNative.Tensors;
 
 namespace MantisNative.Bench;
 
 /// <summary>
-/// `gemv-quick [--threads T] [--reps N]`: y = W x for decode-sized matrices, fp32 (TensorPrimitives.Dot per row, same
-/// row split) beside the fused int8 and NF4 kernels, interleaved in one run; weight GB/s against the measured copy
+/// `gemv-quick [--threads T] [--reps N] [--shape ROWSxCOLS]...`: y = W x for decode-sized matrices, fp32 (TensorPrimitives.Dot per
+/// row, same row split) beside the bf16 GEMV of the decode path and the fused int8 and NF4 kernels (NF4 both ways), interleaved in one run; weight GB/s against the measured copy
 /// bandwidth (the memory-bound limit of a GEMV). Median of N timed calls.
 /// </summary>
 internal static unsafe class GemvQuick
@@ -17,16 +18,18 @@ internal static unsafe class GemvQuick
     public static int Run(string[] args)
     {
         int reps = 9;
+        var shapes = new List<(int, int)>();
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--threads") CpuParallel.Threads = int.Parse(args[++i]);
+            if (args[i] == "--shape") { var p = args[++i].Split('x'); shapes.Add((int.Parse(p[0]), int.Parse(p[1]))); }
+            else if (args[i] == "--threads") CpuParallel.Threads = int.Parse(args[++i]);
             else if (args[i] == "--reps") reps = int.Parse(args[++i]);
         }
         double copy = CopyBandwidth();
         Console.WriteLine($"threads: {CpuParallel.Threads}   copy bandwidth (read + write, 256 MB memcpy): {copy:F1} GB/s   load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine("| rows x cols | format | weight MB | wall ms (median) | weight GB/s (wall) | % of copy bandwidth | CPU ms (median, all threads) | G weights per CPU-second |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var (rows, cols) in new[] { (4096, 4096), (14336, 4096), (4096, 14336), (32768, 4096) })
+        foreach (var (rows, cols) in shapes.Count > 0 ? shapes : [(4096, 4096), (14336, 4096), (4096, 14336), (32768, 4096)])
         {
             var rng = new Rng(1);
             var w = new float[(long)rows * cols];
@@ -35,21 +38,28 @@ internal static unsafe class GemvQuick
             var y = new float[rows];
             using var i8 = Quantize(QuantizedFormat.Int8, w, rows, cols, QuantizedMatrix.PerRowBlock(cols));
             using var n4 = Quantize(QuantizedFormat.Nf4, w, rows, cols, 64);
+            using var bf16 = HalfMatrix.Round(WeightFormat.BF16, rows, cols, w);
+            var xh = GCHandle.Alloc(x, GCHandleType.Pinned);
+            var yh = GCHandle.Alloc(y, GCHandleType.Pinned);
+            float* xp = (float*)xh.AddrOfPinnedObject(), yp = (float*)yh.AddrOfPinnedObject();
             var runs = new (string Name, double Mb, Action Run, List<double> Ms, List<double> Cpu)[]
             {
                 ("fp32", w.Length * 4 / 1e6, () => Fp32(w, rows, cols, x, y), [], []),
+                ("bf16 one row per pass", bf16.ByteSize / 1e6, () => { HalfMatrix.FourRows = false; FrozenGemm.Gemv(bf16, xp, yp, accumulate: false); HalfMatrix.FourRows = true; }, [], []),
+                ("bf16", bf16.ByteSize / 1e6, () => FrozenGemm.Gemv(bf16, xp, yp, accumulate: false), [], []),
                 ("int8", i8.Bytes / 1e6, () => QuantizedGemv.Multiply(i8.M, x, y), [], []),
+                ("nf4/64 element order", n4.Bytes / 1e6, () => { QuantizedGemv.PairedNf4 = false; QuantizedGemv.Multiply(n4.M, x, y); QuantizedGemv.PairedNf4 = true; }, [], []),
                 ("nf4/64", n4.Bytes / 1e6, () => QuantizedGemv.Multiply(n4.M, x, y), [], []),
             };
             foreach (var r in runs) { r.Run(); r.Run(); }
             for (int rep = 0; rep < reps; rep++)
                 foreach (var r in runs)
                 {
-                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    double cpu0 = CpuClock.Process();
                     var sw = Stopwatch.StartNew();
                     r.Run();
                     r.Ms.Add(sw.Elapsed.TotalMilliseconds);
-                    r.Cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds);
+                    r.Cpu.Add((CpuClock.Process() - cpu0) * 1e3);
                 }
             foreach (var r in runs)
             {
@@ -57,6 +67,8 @@ internal static unsafe class GemvQuick
                 double cpuMs = r.Cpu.Order().ElementAt(r.Cpu.Count / 2);
                 Console.WriteLine($"| {rows} x {cols} | {r.Name} | {r.Mb:F1} | {ms:F2} | {gbs:F1} | {100 * gbs / copy:F0} % | {cpuMs:F1} | {rows * (double)cols / (cpuMs / 1e3) / 1e9:F2} |");
             }
+            xh.Free();
+            yh.Free();
         }
         return 0;
     }

@@ -13,4 +13,7 @@ if (args.Length > 0 && args[0] == "gemm-kernel") return KernelProbe.Run(args[1..
 if (args.Length > 0 && args[0] == "gemv-quick") return GemvQuick.Run(args[1..]);
 // `copy-bandwidth`: GB/s of a 256 MB memcpy (read + write), the memory-bound reference of decode (bench/measure_8b_memory.sh).
 if (args.Length > 0 && args[0] == "copy-bandwidth") { Console.WriteLine($"{GemvQuick.CopyBandwidth():F2}"); return 0; }
+// `decode-bench --model DIR --weights bf16|int8|nf4 [--prompt 512] [--decode 32] [--profile]`: prefill and decode
+// tokens/s of a text-only prompt beside the bandwidth bound, the llama-bench twin (bench/peers/decode_side_by_side.sh).
+if (args.Length > 0 && args[0] == "decode-bench") return DecodeBench.Run(args[1..]);
 return BenchRunner.Run(args);

@@ -13,7 +13,7 @@
 # and ~1.5 GB. Idempotent: a finished chroot (marker file) is left as it is; a half-made one is completed.
 set -euo pipefail
 dir=${1:-/var/tmp/mantis-sid-peers}
-packages="python3-torch libopenblas0-pthread python3-transformers python3-safetensors llama.cpp-tools"
+packages="python3-torch libopenblas0-pthread python3-transformers python3-safetensors llama.cpp-tools python3-gguf python3-sentencepiece"
 
 die() { echo "make_sid_chroot: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap and chroot); run it with sudo or as root"

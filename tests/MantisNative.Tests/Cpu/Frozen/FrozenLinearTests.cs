@@ -70,6 +70,36 @@ public unsafe class FrozenLinearTests
         }
     }
 
+    /// <summary>
+    /// The bf16 decode GEMV four rows per pass and one row per pass (HalfMatrix.FourRows), with row counts that leave
+    /// 1-3 rows after the last pass and widths that leave a part past the last whole vector; the second shape is
+    /// large enough to be split over the workers.
+    /// </summary>
+    [Test]
+    public void Bf16GemvFourRowsAndOneRowMatchTheDoubleReference([Values] bool fourRows)
+    {
+        bool was = HalfMatrix.FourRows;
+        HalfMatrix.FourRows = fourRows;
+        try
+        {
+            foreach (var (n, k) in new[] { (37, 100), (6, 40), (203, 4111) })
+            {
+                using var w = Make(WeightFormat.BF16, n, k, (ulong)(n + k));
+                using var dense = w.ToF32();
+                var wd = dense.ToArray();
+                var xs = Random(k, (ulong)k + 1);
+                using var x = Tensor.FromArray(xs, 1, k);
+                using var y = AOps.FrozenLinear(x, w, null);
+                var want = new double[n];
+                var scale = new double[n];
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++) { want[j] += (double)xs[p] * wd[j * k + p]; scale[j] += Math.Abs((double)xs[p] * wd[j * k + p]); }
+                AssertClose(y.ToArray(), want, scale, k, $"bf16 GEMV {n}x{k} fourRows={fourRows}");
+            }
+        }
+        finally { HalfMatrix.FourRows = was; }
+    }
+
     [Test]
     public void A16BitWeightGivesExactlyTheFp32GemmOfItsWidenedValues([Values(WeightFormat.BF16, WeightFormat.F16)] WeightFormat f)
     {

@@ -6,6 +6,28 @@ namespace MantisNative.Tests.Cpu.Quantized;
 
 public unsafe class QuantizedKernelTests
 {
+    [Test]
+    public void PairedNf4KernelTakesEveryPathWhoseGroupDividesTheBlock()
+    {
+        var m = new QuantizedMatrix(QuantizedFormat.Nf4, 4, 4096, 64, null, null);
+        Assert.That(Nf4PairedGemv.Applies(m, SimdPath.Avx512) && Nf4PairedGemv.Applies(m, SimdPath.Avx2), Is.True);
+        Assert.That(Nf4PairedGemv.Applies(m, SimdPath.Scalar), Is.False, "the scalar path is the reference");
+        var odd = new QuantizedMatrix(QuantizedFormat.Nf4, 4, 4096, 48, null, null);
+        Assert.That(Nf4PairedGemv.Applies(odd, SimdPath.Avx2) && !Nf4PairedGemv.Applies(odd, SimdPath.Avx512), Is.True, "48 = 3 AVX2 groups, not whole AVX-512 groups");
+        Assert.That(Nf4PairedGemv.Applies(new QuantizedMatrix(QuantizedFormat.Int8, 4, 4096, 64, null, null), SimdPath.Avx512), Is.False);
+    }
+
+    [Test]
+    public void PairedInputHoldsEachGroupsEvenThenOddElements()
+    {
+        var x = Enumerable.Range(0, 64).Select(i => (float)i).ToArray();
+        var xp = new float[64];
+        fixed (float* px = x, pp = xp) Nf4PairedGemv.PairX(px, pp, 64, 32);
+        Assert.That(xp[..16], Is.EqualTo(Enumerable.Range(0, 16).Select(j => (float)(2 * j))));
+        Assert.That(xp[16..32], Is.EqualTo(Enumerable.Range(0, 16).Select(j => (float)(2 * j + 1))));
+        Assert.That(xp[32..48], Is.EqualTo(Enumerable.Range(0, 16).Select(j => (float)(32 + 2 * j))));
+    }
+
     private static IEnumerable<SimdPath> Paths()
     {
         yield return SimdPath.Scalar;
@@ -135,11 +157,24 @@ public unsafe class QuantizedKernelTests
         }
     }
 
+    /// <summary>
+    /// pairedNf4: NF4 rows through <see cref="Nf4PairedGemv"/> (de-interleaved x, nibbles looked up in place) where the
+    /// block size allows (64 here; a per-row block only when a multiple of the group), else the element-order decoder.
+    /// Widths 200 and 4000 leave a part of the row past the last whole 32-element group on the AVX-512 path.
+    /// </summary>
     [Test]
-    public void FusedGemvMatchesADoubleReferenceOnEveryPath([Values] QuantizedFormat f)
+    public void FusedGemvMatchesADoubleReferenceOnEveryPath([Values] QuantizedFormat f, [Values] bool pairedNf4)
     {
-        foreach (int cols in Widths)
-            foreach (int block in new[] { 64, QuantizedMatrix.PerRowBlock(cols) })
+        bool was = QuantizedGemv.PairedNf4;
+        QuantizedGemv.PairedNf4 = pairedNf4;
+        try { FusedGemvCase(f); }
+        finally { QuantizedGemv.PairedNf4 = was; }
+    }
+
+    private static void FusedGemvCase(QuantizedFormat f)
+    {
+        foreach (int cols in Widths.Concat([200, 4000]))
+            foreach (int block in new[] { 64, 128, QuantizedMatrix.PerRowBlock(cols) })
             {
                 const int rows = 37;
                 using var q = new Quantized(f, rows, cols, block, (ulong)(cols + 7 * block));

@@ -30,8 +30,15 @@ internal static unsafe class QuantizedGemv
     internal static void MultiplyRows(in QuantizedMatrix m, float* x, float* y, int r0, int r1) =>
         Rows(m, x, y, r0, r1, QuantizedDecode.Avx512Ok ? SimdPath.Avx512 : QuantizedDecode.Avx2Ok ? SimdPath.Avx2 : SimdPath.Scalar);
 
+    /// <summary>
+    /// Whether NF4 rows take <see cref="Nf4PairedGemv"/> where it applies (the default); false keeps the
+    /// element-order decoder of <see cref="QuantizedDecode"/> (tests cover both; the bench compares them).
+    /// </summary>
+    internal static bool PairedNf4 { get; set; } = true;
+
     private static void Rows(QuantizedMatrix m, float* x, float* y, int r0, int r1, SimdPath path)
     {
+        if (PairedNf4 && Nf4PairedGemv.Applies(m, path)) { Nf4PairedGemv.Rows(m, x, y, r0, r1, path); return; }
         for (int r = r0; r < r1; r++)
         {
             byte* codes = m.Codes + (nint)r * m.RowBytes;
