@@ -26,7 +26,7 @@ internal static class GemmTune
         var configs = (from kc in new[] { 192, 256, 320, 384, 512 }
                        from mc in new[] { 96, 192, 384 }
                        from nc in new[] { 2048, 4096 }
-                       select (kc, mc, nc)).ToArray();
+                       select (kc, mc, nc)).Prepend(defaults).Distinct().ToArray();
         foreach (var s in GemmShape.All.Where(s => filter.Count == 0 || filter.Any(f => s.Name.Contains(f))))
         {
             using var ops = new GemmOperands(s);
@@ -47,6 +47,7 @@ internal static class GemmTune
             Console.WriteLine($"{s.Name} ({threads} threads):");
             foreach (var c in Enumerable.Range(0, configs.Length).OrderBy(c => best[c]).Take(8))
                 Console.WriteLine($"  KC={configs[c].kc,4} MC={configs[c].mc,4} NC={configs[c].nc,5}: {s.Flops / best[c] / 1e9,7:F1} GFLOP/s");
+            Console.WriteLine($"  default KC={defaults.KCMax} MC={defaults.MCMax} NC={defaults.NCMax}: {s.Flops / best[0] / 1e9,7:F1} GFLOP/s");
         }
         (family.KCMax, family.MCMax, family.NCMax) = defaults;
         return 0;
