@@ -26,7 +26,7 @@ internal static class GemmTune
         var configs = (from kc in new[] { 192, 256, 320, 384, 512 }
                        from mc in new[] { 96, 192, 384 }
                        from nc in new[] { 2048, 4096 }
-                       select (kc, mc, nc)).Prepend(defaults).Distinct().ToArray();
+                       select (kc, mc, nc)).Prepend((kc: defaults.KCMax, mc: defaults.MCMax, nc: defaults.NCMax)).Distinct().ToArray();
         foreach (var s in GemmShape.All.Where(s => filter.Count == 0 || filter.Any(f => s.Name.Contains(f))))
         {
             using var ops = new GemmOperands(s);
