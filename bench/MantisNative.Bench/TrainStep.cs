@@ -62,11 +62,13 @@ internal static class TrainStep
         var times = new List<double>();
         double cpuSeconds = 0; // process CPU time of the timed steps: all threads, spin-waits included
         long tokens = 0;
+        bool perStep = Environment.GetEnvironmentVariable("MANTIS_STEP_TRACE") == "1";
         for (int s = 0; s < warmup + steps; s++)
         {
             var batch = batches[s % batches.Count];
             var sw = Stopwatch.StartNew();
             double cpu0 = CpuClock.Process();
+            var probe0 = StepProbe.Read();
             // the body of Trainer.Run for one step without accumulation
             using (var activations = new TensorScope())
             {
@@ -77,6 +79,7 @@ internal static class TrainStep
             GradientClipping.Clip(tensors, cfg.MaxGradNorm);
             opt.Update(trainable.Select(p => (p.Name, p.Tensor, p.Tensor.Rank >= 2 ? cfg.WeightDecay : 0.0)), cfg.LearningRate);
             foreach (var t in tensors) t.ZeroGrad();
+            if (perStep) Console.WriteLine(FormattableString.Invariant($"step {s}: wall {1000 * sw.Elapsed.TotalSeconds:F1} ms cpu {1000 * (CpuClock.Process() - cpu0):F1} ms {StepProbe.Read() - probe0}"));
             if (s >= warmup) { times.Add(sw.Elapsed.TotalSeconds); cpuSeconds += CpuClock.Process() - cpu0; tokens += layouts[s % batches.Count].Valid.Count(v => v); }
         }
 

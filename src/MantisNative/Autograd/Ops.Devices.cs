@@ -56,8 +56,9 @@ public static partial class Ops
     private static void Accumulate(Tensor input, Tensor? grad)
     {
         if (grad is null) return;
-        using (grad)
-            if (input.RequiresGrad) input.AccumulateGrad(grad);
+        bool taken = false;
+        try { taken = input.RequiresGrad && input.AccumulateOwnedGrad(grad); }
+        finally { if (!taken) grad.Dispose(); } // taken: grad is input.Grad now
     }
 
     /// <summary>One AdamW step (the contract in <see cref="AdamWStep"/>) on the slots' device; every slot on one device.</summary>

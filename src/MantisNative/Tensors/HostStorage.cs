@@ -46,6 +46,9 @@ public sealed unsafe class HostStorage : IDisposable
 
     internal void AddRef() => Interlocked.Increment(ref _refs);
 
+    /// <summary>True when one tensor holds this memory (no view shares it).</summary>
+    internal bool IsSoleOwner => Volatile.Read(ref _refs) == 1;
+
     /// <summary>Drops one reference; the memory goes back when the last one does.</summary>
     public void Dispose()
     {

@@ -267,6 +267,26 @@ public sealed unsafe partial class Tensor : IDisposable
         TensorPrimitives.Add(Grad.Span, g.Span, Grad.Span);
     }
 
+    /// <summary>
+    /// As <see cref="AccumulateGrad"/> for a gradient the caller owns and would dispose next (a backward's fresh
+    /// result). On first use it becomes <see cref="Grad"/> itself instead of being copied, when nothing else shares
+    /// its memory (a view is still copied); the copy was one full read and write of every gradient of the step.
+    /// Same values either way. Returns true when it took <paramref name="g"/>: the caller must then not dispose it.
+    /// </summary>
+    internal bool AccumulateOwnedGrad(Tensor g)
+    {
+        if (Grad is not null || _deviceStorage is not null || g._host is not { IsSoleOwner: true } || g.Grad is not null || !g.Shape.Equals(Shape))
+        {
+            AccumulateGrad(g);
+            return false;
+        }
+        // an intermediate's gradient is freed by the tape once used (or by the step's scope if never used);
+        // a leaf's outlives the step's activation scope, as the copy did
+        if (!IsIntermediate) TensorScope.Keep(g);
+        Grad = g;
+        return true;
+    }
+
     /// <summary>Drops the accumulated gradient.</summary>
     public void ZeroGrad()
     {

@@ -27,7 +27,12 @@ public sealed class TensorScope : IDisposable
     /// <summary>Takes a tensor out of every scope, so it outlives them.</summary>
     public static Tensor Keep(Tensor t)
     {
-        for (var s = _current; s is not null; s = s._outer) s._owned.Remove(t);
+        // from the end: what is kept is usually the newest tensor, and a step's scope holds thousands
+        for (var s = _current; s is not null; s = s._outer)
+        {
+            int i = s._owned.LastIndexOf(t);
+            if (i >= 0) s._owned.RemoveAt(i);
+        }
         return t;
     }
 
