@@ -58,7 +58,13 @@ public class CpuIsaSelectionTests
             Assert.That(f.KCMax % 8, Is.Zero, f.ToString());
             Assert.That(f.MCMax % f.MR, Is.Zero, f.ToString());
             Assert.That(f.NCMax % f.NR, Is.Zero, f.ToString());
-            Assert.That((long)f.KCMax * f.NR * sizeof(float), Is.LessThanOrEqualTo(CpuCaches.L1Data), $"{f}: B micro-panel must fit L1d");
+            long bPanel = (long)f.KCMax * f.NR * sizeof(float);
+            // the one documented exception (GemmFamily): on a 32 KB L1d the AVX-512 tile takes KC 384, its 48 KB
+            // B micro-panel streaming from L2 (measured faster than the L1-sized KC 168 there); it must still be a
+            // small part of L2, beside the packed A block
+            bool deepKcOnSmallL1 = isa == CpuIsa.Avx512 && f.KCMax == 384 && CpuCaches.L1Data * 2 / 3 / (f.NR * sizeof(float)) < 256;
+            if (deepKcOnSmallL1) Assert.That(bPanel, Is.LessThanOrEqualTo(CpuCaches.L2 / 8), $"{f}: B micro-panel must be a small part of L2");
+            else Assert.That(bPanel, Is.LessThanOrEqualTo(CpuCaches.L1Data), $"{f}: B micro-panel must fit L1d");
             Assert.That((long)f.MCMax * f.KCMax * sizeof(float), Is.LessThanOrEqualTo(CpuCaches.L2), $"{f}: A block must fit L2");
         }
     }

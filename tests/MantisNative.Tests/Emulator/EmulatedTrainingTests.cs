@@ -20,48 +20,29 @@ namespace MantisNative.Tests.Emulator;
 public class EmulatedTrainingTests
 {
     private const double Bf16LossTolerance = 2e-2;
-    private string _root = "";
-    private string _model = "";
-    private string _train = "";
-    private readonly Dictionary<string, (int Rc, string Out)> _runs = new();
+    private TrainRuns _runs = null!;
 
     [OneTimeSetUp]
     public void TrainOnBothDevices()
     {
-        EmulatorHarness.Library();
-        _root = Path.Combine(Path.GetTempPath(), $"mantis-emu-train-{Guid.NewGuid():N}");
-        var data = Path.Combine(_root, "data");
-        SyntheticDatasetWriter.Write(data, new SyntheticOptions { Train = 40, HeldOut = 4, Seed = 7 });
-        _train = Path.Combine(data, "train.jsonl");
-        _model = MakeModelFolder(Path.Combine(_root, "seed-model"));
+        _runs = new TrainRuns("train");
 
-        Run("dev", "auto", "--max_steps", "4", "--save_steps", "2");
-        Run("cpu", "cpu", "--max_steps", "4", "--save_steps", "2");
-        Run("dev-resume", "cuda", "--max_steps", "4", "--resume", Out("dev", "checkpoint-2"));
-        Run("cpu-from-dev", "cpu", "--max_steps", "4", "--resume", Out("dev", "checkpoint-2"));
-        Run("dev-from-cpu", "cuda:0", "--max_steps", "4", "--resume", Out("cpu", "checkpoint-2"));
-        Run("dev-ckpt", "cuda", "--max_steps", "2", "--gradient_checkpointing", "true");
+        _runs.Run("dev", "auto", "--max_steps", "4", "--save_steps", "2");
+        _runs.Run("cpu", "cpu", "--max_steps", "4", "--save_steps", "2");
+        _runs.Run("dev-resume", "cuda", "--max_steps", "4", "--resume", _runs.Out("dev", "checkpoint-2"));
+        _runs.Run("cpu-from-dev", "cpu", "--max_steps", "4", "--resume", _runs.Out("dev", "checkpoint-2"));
+        _runs.Run("dev-from-cpu", "cuda:0", "--max_steps", "4", "--resume", _runs.Out("cpu", "checkpoint-2"));
+        _runs.Run("dev-ckpt", "cuda", "--max_steps", "2", "--gradient_checkpointing", "true");
         // LoRA with dropout (the masks drawn from the same counter-based stream on both devices)
-        Run("lora-dev", "auto", "--max_steps", "4", "--save_steps", "2", "--lora", LoraSpec);
-        Run("lora-cpu", "cpu", "--max_steps", "4", "--save_steps", "2", "--lora", LoraSpec);
-        Run("lora-dev-resume", "cuda", "--max_steps", "4", "--resume", Out("lora-dev", "checkpoint-2"));
+        _runs.Run("lora-dev", "auto", "--max_steps", "4", "--save_steps", "2", "--lora", LoraSpec);
+        _runs.Run("lora-cpu", "cpu", "--max_steps", "4", "--save_steps", "2", "--lora", LoraSpec);
+        _runs.Run("lora-dev-resume", "cuda", "--max_steps", "4", "--resume", _runs.Out("lora-dev", "checkpoint-2"));
     }
 
     private const string LoraSpec = "r=4,alpha=8,dropout=0.1";
 
     [OneTimeTearDown]
-    public void Clean()
-    {
-        if (Directory.Exists(_root)) Directory.Delete(_root, true);
-    }
-
-    /// <summary>The built-in tiny model (random weights, BPE tokenizer of the data) as a Hugging Face folder.</summary>
-    private string MakeModelFolder(string output)
-    {
-        var cfg = new TrainingConfig { TrainData = _train, OutputDir = output, MaxSteps = 1, PerDeviceTrainBatchSize = 2, Device = "cpu", SaveSteps = 0 };
-        using (var job = TrainingJob.Create(cfg)) job.SaveFinal();
-        return Path.Combine(output, TrainingJob.FinalFolder);
-    }
+    public void Clean() => _runs.Dispose();
 
     /// <summary>A copy of <paramref name="model"/> whose vision attention is read as <paramref name="heads"/> heads (the
     /// parameters' shapes do not depend on the head count), to get a head dim without a CUDA kernel.</summary>
@@ -78,69 +59,22 @@ public class EmulatedTrainingTests
         return output;
     }
 
-    private string Out(string run, string? sub = null) => sub is null ? Path.Combine(_root, run) : Path.Combine(_root, run, sub);
-
-    private void Run(string name, string device, params string[] extra)
-    {
-        var args = new List<string>
-        {
-            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out(name), "--device", device,
-            "--per_device_train_batch_size", "2", "--max_seq_len", "128", "--logging_steps", "1", "--learning_rate", "2e-3",
-            "--warmup_ratio", "0", "--seed", "5", "--no-eval", "--plain",
-        };
-        args.AddRange(extra);
-        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
-        var env = device == "cpu" ? new Dictionary<string, string>() : EmulatorHarness.Environment();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        _runs[name] = EmulatorHarness.Run("dotnet", new[] { dll }.Concat(args).ToArray(), env, 600);
-        TestContext.Progress.WriteLine($"{name}: {clock.Elapsed.TotalSeconds:F0} s (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
-    }
-
-    private (int Rc, string Out) Ok(string name)
-    {
-        var r = _runs[name];
-        Assert.That(r.Rc, Is.EqualTo(0), $"{name}:\n{r.Out}");
-        return r;
-    }
-
-    private sealed record Row(int Step, double Loss, double GradNorm, long Peak, long Planned, double SyncUploads = 0, double SyncReads = 0);
-
-    private List<Row> Metrics(string name)
-    {
-        Ok(name);
-        return File.ReadAllLines(Out(name, MetricsFile.FileName)).Where(l => l.Length > 0).Select(l =>
-        {
-            using var d = JsonDocument.Parse(l);
-            var r = d.RootElement;
-            long Get(string k) => r.TryGetProperty(k, out var v) ? v.GetInt64() : 0;
-            double Num(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
-            return new Row(r.GetProperty("step").GetInt32(), r.GetProperty("loss").GetDouble(), r.GetProperty("grad_norm").GetDouble(),
-                Get("peak_device_bytes"), Get("planned_device_bytes"), Num("sync_uploads_per_step"), Num("sync_reads_per_step"));
-        }).ToList();
-    }
-
-    private static void AssertClose(IEnumerable<Row> got, IEnumerable<Row> want, string what, double tolerance = Bf16LossTolerance)
-    {
-        var g = got.ToList();
-        var w = want.ToList();
-        Assert.That(g.Select(r => r.Step), Is.EqualTo(w.Select(r => r.Step)), what);
-        for (int i = 0; i < g.Count; i++)
-            Assert.That(g[i].Loss, Is.EqualTo(w[i].Loss).Within(tolerance * Math.Abs(w[i].Loss)), $"{what}: step {g[i].Step}");
-    }
+    private static void AssertClose(IEnumerable<TrainRow> got, IEnumerable<TrainRow> want, string what, double tolerance = Bf16LossTolerance)
+        => TrainRuns.AssertLossesClose(got, want, what, tolerance);
 
     [Test]
     public void AutoPicksTheDeviceAndSaysSo()
     {
-        var (_, output) = Ok("dev");
+        var (_, output) = _runs.Ok("dev");
         Assert.That(output, Does.Contain("device: cuda:0 (auto: a GPU is present): Mantis emulated GPU"), output);
-        Assert.That(Ok("cpu").Out, Does.Contain("device: cpu"));
+        Assert.That(_runs.Ok("cpu").Out, Does.Contain("device: cpu"));
     }
 
     [Test]
     public void DeviceLossesTrackTheCpuRun()
     {
-        var dev = Metrics("dev");
-        var cpu = Metrics("cpu");
+        var dev = _runs.Metrics("dev");
+        var cpu = _runs.Metrics("cpu");
         Assert.That(dev, Has.Count.EqualTo(4));
         Assert.That(dev.All(r => double.IsFinite(r.Loss) && double.IsFinite(r.GradNorm) && r.GradNorm > 0), Is.True);
         Assert.That(dev.Select(r => r.Loss), Is.Not.EqualTo(cpu.Select(r => r.Loss)), "really two engines (BF16 on the device)");
@@ -153,8 +87,8 @@ public class EmulatedTrainingTests
     [Test]
     public void ResumeOnTheDeviceContinuesTheExactLossSequence()
     {
-        var full = Metrics("dev");
-        var resumed = Metrics("dev-resume");
+        var full = _runs.Metrics("dev");
+        var resumed = _runs.Metrics("dev-resume");
         Assert.That(resumed.Select(r => r.Step), Is.EqualTo(new[] { 3, 4 }));
         Assert.That(resumed.Select(r => (r.Loss, r.GradNorm)), Is.EqualTo(full.Skip(2).Select(r => (r.Loss, r.GradNorm))), "bit-equal");
     }
@@ -162,8 +96,8 @@ public class EmulatedTrainingTests
     [Test]
     public void DeviceCheckpointHoldsFp32MastersAndMoments()
     {
-        Ok("dev");
-        var ckpt = Out("dev", "checkpoint-2");
+        _runs.Ok("dev");
+        var ckpt = _runs.Out("dev", "checkpoint-2");
         using var weights = SafetensorsFile.Open(Path.Combine(ckpt, "model.safetensors"));
         var name = weights.Names.First(n => n.Contains("q_proj.weight", StringComparison.Ordinal) && n.StartsWith("language_model", StringComparison.Ordinal));
         var values = weights.ReadFloat32(name);
@@ -177,35 +111,35 @@ public class EmulatedTrainingTests
     [Test]
     public void DeviceCheckpointResumesOnTheCpu()
     {
-        var resumed = Metrics("cpu-from-dev");
-        AssertClose(resumed, Metrics("dev").Skip(2), "cpu resumed from the device checkpoint vs the device run");
-        AssertClose(resumed, Metrics("cpu").Skip(2), "cpu resumed from the device checkpoint vs the cpu run");
+        var resumed = _runs.Metrics("cpu-from-dev");
+        AssertClose(resumed, _runs.Metrics("dev").Skip(2), "cpu resumed from the device checkpoint vs the device run");
+        AssertClose(resumed, _runs.Metrics("cpu").Skip(2), "cpu resumed from the device checkpoint vs the cpu run");
     }
 
     [Test]
     public void CpuCheckpointResumesOnTheDevice()
     {
-        var resumed = Metrics("dev-from-cpu");
+        var resumed = _runs.Metrics("dev-from-cpu");
         Assert.That(resumed.Select(r => r.Step), Is.EqualTo(new[] { 3, 4 }));
-        AssertClose(resumed, Metrics("cpu").Skip(2), "device resumed from the cpu checkpoint vs the cpu run");
+        AssertClose(resumed, _runs.Metrics("cpu").Skip(2), "device resumed from the cpu checkpoint vs the cpu run");
     }
 
     [Test]
     public void GradientCheckpointingOnTheDeviceGivesTheSameLosses()
     {
-        var ckpt = Metrics("dev-ckpt");
-        Assert.That(Ok("dev-ckpt").Out, Does.Contain("checkpointed"), "the plan counts checkpointed activations");
+        var ckpt = _runs.Metrics("dev-ckpt");
+        Assert.That(_runs.Ok("dev-ckpt").Out, Does.Contain("checkpointed"), "the plan counts checkpointed activations");
         // the recomputed forward runs the same kernels on the same inputs: the emulator gives the same bits
-        Assert.That(ckpt.Select(r => r.Loss), Is.EqualTo(Metrics("dev").Take(2).Select(r => r.Loss)));
+        Assert.That(ckpt.Select(r => r.Loss), Is.EqualTo(_runs.Metrics("dev").Take(2).Select(r => r.Loss)));
     }
 
     [Test]
     public void MemoryPlanIsPrintedAndWithinAQuarterOfTheMeasuredPeak()
     {
-        var (_, output) = Ok("dev");
+        var (_, output) = _runs.Ok("dev");
         foreach (var part in new[] { "memory plan on cuda:0", "weights (bf16)", "fp32 master weights", "AdamW moments", "gradients (fp32)", "activations (batch 2 x 128 tokens", "available" })
             Assert.That(output, Does.Contain(part), output);
-        foreach (var r in Metrics("dev"))
+        foreach (var r in _runs.Metrics("dev"))
         {
             Assert.That(r.Peak, Is.GreaterThan(0), $"step {r.Step}: peak logged");
             double ratio = (double)r.Peak / r.Planned;
@@ -223,7 +157,7 @@ public class EmulatedTrainingTests
         var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "mantis.dll");
         var (rc, output) = EmulatorHarness.Run("dotnet", new[]
         {
-            dll, "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("too-big"), "--device", "cuda",
+            dll, "train", "--model_path", _runs.Model, "--train_data", _runs.TrainData, "--output_dir", _runs.Out("too-big"), "--device", "cuda",
             "--per_device_train_batch_size", "8", "--max_steps", "1", "--no-eval", "--plain",
         }, env, 300);
         Assert.That(rc, Is.EqualTo(1), output);
@@ -238,12 +172,12 @@ public class EmulatedTrainingTests
     {
         var (rc, output) = EmulatorHarness.Mantis(new[]
         {
-            "train", "--train_data", _train, "--output_dir", Out("default-on-device"), "--device", "cuda", "--max_steps", "1",
+            "train", "--train_data", _runs.TrainData, "--output_dir", _runs.Out("default-on-device"), "--device", "cuda", "--max_steps", "1",
             "--per_device_train_batch_size", "2", "--max_seq_len", "128", "--logging_steps", "1", "--no-eval", "--plain",
         });
         Assert.That(rc, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("device: cuda:0"), output);
-        var row = File.ReadAllLines(Out("default-on-device", MetricsFile.FileName)).Single(l => l.Length > 0);
+        var row = File.ReadAllLines(_runs.Out("default-on-device", MetricsFile.FileName)).Single(l => l.Length > 0);
         using var d = JsonDocument.Parse(row);
         Assert.That(double.IsFinite(d.RootElement.GetProperty("loss").GetDouble()), Is.True, row);
     }
@@ -251,10 +185,10 @@ public class EmulatedTrainingTests
     [Test]
     public void AHeadDimWithoutAKernelIsRefusedUpFront()
     {
-        var model = WithVisionHeads(_model, Out("vision-hd12-model"), 8);   // 96 / 8 = head dim 12
+        var model = WithVisionHeads(_runs.Model, _runs.Out("vision-hd12-model"), 8);   // 96 / 8 = head dim 12
         var (rc, output) = EmulatorHarness.Mantis(new[]
         {
-            "train", "--model_path", model, "--train_data", _train, "--output_dir", Out("hd12-on-device"), "--device", "cuda",
+            "train", "--model_path", model, "--train_data", _runs.TrainData, "--output_dir", _runs.Out("hd12-on-device"), "--device", "cuda",
             "--max_steps", "1", "--no-eval", "--plain",
         });
         Assert.That(rc, Is.EqualTo(1), output);
@@ -272,7 +206,7 @@ public class EmulatedTrainingTests
     [Test]
     public void ADeviceStepReadsTwoScalarsAndNothingElse()
     {
-        foreach (var r in Metrics("dev"))
+        foreach (var r in _runs.Metrics("dev"))
         {
             TestContext.Out.WriteLine($"step {r.Step}: {r.SyncReads} synchronising reads, {r.SyncUploads} synchronising uploads");
             Assert.That(r.SyncReads, Is.EqualTo(2), $"step {r.Step}: the loss sum and the gradient norm, nothing else");
@@ -288,10 +222,10 @@ public class EmulatedTrainingTests
     [Test]
     public void LoraTrainsOnTheDeviceAndTracksTheCpuLoraRun()
     {
-        var (_, output) = Ok("lora-dev");
+        var (_, output) = _runs.Ok("lora-dev");
         Assert.That(output, Does.Contain("device: cuda:0 (auto: a GPU is present)"), "auto keeps a bf16-base LoRA run on the GPU");
-        var dev = Metrics("lora-dev");
-        var cpu = Metrics("lora-cpu");
+        var dev = _runs.Metrics("lora-dev");
+        var cpu = _runs.Metrics("lora-cpu");
         Assert.That(dev, Has.Count.EqualTo(4));
         Assert.That(dev.All(r => double.IsFinite(r.Loss) && r.GradNorm > 0), Is.True);
         Assert.That(dev.Select(r => r.Loss), Is.Not.EqualTo(cpu.Select(r => r.Loss)), "really two engines (BF16 on the device)");
@@ -302,14 +236,14 @@ public class EmulatedTrainingTests
     [Test]
     public void LoraResumeOnTheDeviceContinuesTheExactLossSequence()
     {
-        var full = Metrics("lora-dev");
-        var resumed = Metrics("lora-dev-resume");
-        Assert.That(Ok("lora-dev-resume").Out, Does.Contain("device: cuda:0"));
+        var full = _runs.Metrics("lora-dev");
+        var resumed = _runs.Metrics("lora-dev-resume");
+        Assert.That(_runs.Ok("lora-dev-resume").Out, Does.Contain("device: cuda:0"));
         Assert.That(resumed.Select(r => r.Step), Is.EqualTo(new[] { 3, 4 }));
         Assert.That(resumed.Select(r => (r.Loss, r.GradNorm)), Is.EqualTo(full.Skip(2).Select(r => (r.Loss, r.GradNorm))), "bit-equal");
         // the final adapters agree bit for bit too (the checkpoint holds the fp32 masters, the dropout masks are keyed by step)
-        var a = ReadAdapter(Out("lora-dev", "adapter"));
-        var b = ReadAdapter(Out("lora-dev-resume", "adapter"));
+        var a = ReadAdapter(_runs.Out("lora-dev", "adapter"));
+        var b = ReadAdapter(_runs.Out("lora-dev-resume", "adapter"));
         Assert.That(b.Keys, Is.EquivalentTo(a.Keys));
         foreach (var k in a.Keys) Assert.That(b[k], Is.EqualTo(a[k]), k);
     }
@@ -317,17 +251,17 @@ public class EmulatedTrainingTests
     [Test]
     public void LoraDeviceAdapterHoldsFp32MastersAndEqualsTheCpuAdapterWithinBf16()
     {
-        Ok("lora-dev");
-        Ok("lora-cpu");
-        var ckpt = ReadAdapter(Out("lora-dev", "checkpoint-2"));
+        _runs.Ok("lora-dev");
+        _runs.Ok("lora-cpu");
+        var ckpt = ReadAdapter(_runs.Out("lora-dev", "checkpoint-2"));
         var b0 = ckpt.Where(kv => kv.Key.EndsWith(".lora_B.weight", StringComparison.Ordinal)).SelectMany(kv => kv.Value).ToArray();
         // a BF16 value widened to F32 has zero low 16 bits; the fp32 masters after two updates do not
         Assert.That(b0.Count(v => (BitConverter.SingleToUInt32Bits(v) & 0xFFFF) != 0), Is.GreaterThan(b0.Length / 2), "lora_B of checkpoint-2 is fp32");
-        using (var opt = SafetensorsFile.Open(Path.Combine(Out("lora-dev", "checkpoint-2"), TrainerState.OptimizerFile)))
+        using (var opt = SafetensorsFile.Open(Path.Combine(_runs.Out("lora-dev", "checkpoint-2"), TrainerState.OptimizerFile)))
             Assert.That(opt.Names.Where(n => n.StartsWith("exp_avg_sq.", StringComparison.Ordinal)).All(n => n.Contains(".lora_", StringComparison.Ordinal)), Is.True,
                 "only the adapters have moments");
-        var dev = ReadAdapter(Out("lora-dev", "adapter"));
-        var cpu = ReadAdapter(Out("lora-cpu", "adapter"));
+        var dev = ReadAdapter(_runs.Out("lora-dev", "adapter"));
+        var cpu = ReadAdapter(_runs.Out("lora-cpu", "adapter"));
         Assert.That(dev.Keys, Is.EquivalentTo(cpu.Keys));
         Assert.That(dev.Keys.Count(k => k.EndsWith(".lora_A.weight", StringComparison.Ordinal)), Is.GreaterThan(0));
         float[] All(Dictionary<string, float[]> a, string suffix) =>
@@ -360,12 +294,12 @@ public class EmulatedTrainingTests
     [Test]
     public void LoraMemoryPlanCountsOnlyTheAdaptersAndIsWithinAQuarterOfTheMeasuredPeak()
     {
-        var (_, output) = Ok("lora-dev");
+        var (_, output) = _runs.Ok("lora-dev");
         Assert.That(output, Does.Contain("weights (bf16: frozen base and adapters)").And.Contain("LoRA activations"), output);
         // the adapters' fp32 masters: 4 bytes per adapter value, far below the model's (the full run's line)
         double Part(string text, string what) => double.Parse(System.Text.RegularExpressions.Regex.Match(text, what + @"\s+([\d.Ee+-]+) MB").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.That(Part(output, "fp32 master weights"), Is.LessThan(Part(Ok("dev").Out, "fp32 master weights") / 4), "masters of the adapters only");
-        foreach (var r in Metrics("lora-dev"))
+        Assert.That(Part(output, "fp32 master weights"), Is.LessThan(Part(_runs.Ok("dev").Out, "fp32 master weights") / 4), "masters of the adapters only");
+        foreach (var r in _runs.Metrics("lora-dev"))
         {
             double ratio = (double)r.Peak / r.Planned;
             TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {r.Step}: peak {r.Peak} planned {r.Planned} ratio {ratio:F3}"));
@@ -379,7 +313,7 @@ public class EmulatedTrainingTests
         // int8 / NF4 (QLoRA) have no dequantizing GEMM on the CUDA backend: an explicit device refuses them up front
         var (rc, output) = EmulatorHarness.Mantis(new[]
         {
-            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("qlora-on-device"), "--device", "cuda",
+            "train", "--model_path", _runs.Model, "--train_data", _runs.TrainData, "--output_dir", _runs.Out("qlora-on-device"), "--device", "cuda",
             "--lora", "r=4,alpha=8,dropout=0,base=nf4", "--max_steps", "1", "--no-eval", "--plain",
         });
         Assert.That(rc, Is.EqualTo(1), output);
@@ -388,7 +322,7 @@ public class EmulatedTrainingTests
         Assert.That(output, Does.Not.Contain("step "), "refused before the first step");
         (rc, output) = EmulatorHarness.Mantis(new[]
         {
-            "train", "--model_path", _model, "--train_data", _train, "--output_dir", Out("qlora-auto"), "--device", "auto",
+            "train", "--model_path", _runs.Model, "--train_data", _runs.TrainData, "--output_dir", _runs.Out("qlora-auto"), "--device", "auto",
             "--lora", "r=4,alpha=8,dropout=0,base=int8", "--max_steps", "1", "--per_device_train_batch_size", "2", "--max_seq_len", "128",
             "--no-eval", "--plain",
         });
