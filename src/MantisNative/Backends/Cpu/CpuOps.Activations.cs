@@ -11,28 +11,16 @@ internal sealed unsafe partial class CpuOps
         var y = Tensor.Empty(x.Shape);
         if (kind == GeluKind.Tanh) VectorActivations.GeluTanh(x.Data, y.Data, x.Numel);
         else if (kind == GeluKind.Quick) VectorActivations.SigmoidGate(x.Data, y.Data, x.Numel, QuickGeluAlpha);
-        else
-        {
-            // exact erf GELU: the scalar double form
-            nint px = (nint)x.Data, py = (nint)y.Data;
-            Activations.Map(x.Numel, (s, e) => { for (long i = s; i < e; i++) ((float*)py)[i] = Activations.Gelu(kind, ((float*)px)[i]); });
-        }
+        else VectorActivations.GeluErf(x.Data, y.Data, x.Numel);
         return y;
     }
 
     public Tensor GeluBackward(Tensor g, Tensor x, GeluKind kind)
     {
-        var gx = Tensor.Zeros(x.Shape);
+        var gx = Tensor.Empty(x.Shape); // every element is written below
         if (kind == GeluKind.Tanh) VectorActivations.GeluTanhBackward(x.Data, g.Data, gx.Data, x.Numel);
         else if (kind == GeluKind.Quick) VectorActivations.SigmoidGateBackward(x.Data, g.Data, gx.Data, x.Numel, QuickGeluAlpha);
-        else
-        {
-            nint px = (nint)x.Data, pg = (nint)g.Data, pgx = (nint)gx.Data;
-            Activations.Map(x.Numel, (s, e) =>
-            {
-                for (long i = s; i < e; i++) ((float*)pgx)[i] = ((float*)pg)[i] * Activations.GeluGrad(kind, ((float*)px)[i]);
-            });
-        }
+        else VectorActivations.GeluErfBackward(x.Data, g.Data, gx.Data, x.Numel);
         return gx;
     }
 

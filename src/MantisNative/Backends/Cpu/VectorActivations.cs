@@ -3,7 +3,7 @@ namespace MantisNative.Backends.Cpu;
 /// <summary>
 /// SIMD (TensorPrimitives) forms of the pointwise activations and their derivatives, processed in cache-sized
 /// chunks in parallel. fp32 throughout: TensorPrimitives' Exp/Tanh/Sigmoid are accurate to a few ulps, far inside
-/// the fp32 tolerance of the ops. GELU-erf stays scalar in double (.NET has no vector erf).
+/// the fp32 tolerance of the ops. GELU-erf uses <see cref="VectorErf"/> (.NET has no vector erf).
 /// </summary>
 internal static unsafe class VectorActivations
 {
@@ -120,6 +120,42 @@ internal static unsafe class VectorActivations
             TensorPrimitives.MultiplyAdd(t, 0.5f, d, d);           // + 0.5 t
             TensorPrimitives.Add(d, 0.5f, d);                      // + 0.5
             TensorPrimitives.Multiply(d, S(pg, o, len), d);
+        });
+    }
+
+    private const float InvSqrt2 = 0.70710678118654752f;
+    private const float InvSqrt2Pi = 0.39894228040143268f;
+
+    /// <summary>Exact GELU: y = 0.5 x (1 + erf(x / sqrt 2)).</summary>
+    public static void GeluErf(float* x, float* y, long n)
+    {
+        nint px = (nint)x, py = (nint)y;
+        Chunks(n, (o, len, s, _) =>
+        {
+            var xs = S(px, o, len); var e = s.AsSpan(0, len);
+            VectorErf.Compute(xs, e, InvSqrt2);
+            TensorPrimitives.Add(e, 1f, e);
+            TensorPrimitives.Multiply(e, xs, e);
+            TensorPrimitives.Multiply(e, 0.5f, S(py, o, len));
+        });
+    }
+
+    /// <summary>dx = g * (0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)).</summary>
+    public static void GeluErfBackward(float* x, float* g, float* dx, long n)
+    {
+        nint px = (nint)x, pg = (nint)g, pd = (nint)dx;
+        Chunks(n, (o, len, s, u) =>
+        {
+            var xs = S(px, o, len); var e = s.AsSpan(0, len); var a = u.AsSpan(0, len); var d = S(pd, o, len);
+            TensorPrimitives.Multiply(xs, xs, a);
+            TensorPrimitives.Multiply(a, -0.5f, a);
+            TensorPrimitives.Exp(a, a);                            // exp(-x^2 / 2)
+            TensorPrimitives.Multiply(a, xs, a);
+            TensorPrimitives.Multiply(a, InvSqrt2Pi, a);           // x phi(x)
+            VectorErf.Compute(xs, e, InvSqrt2);
+            TensorPrimitives.MultiplyAdd(e, 0.5f, a, a);           // + 0.5 erf
+            TensorPrimitives.Add(a, 0.5f, a);                      // + 0.5
+            TensorPrimitives.Multiply(a, S(pg, o, len), d);
         });
     }
 
