@@ -137,6 +137,47 @@ public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
         finally { CpuParallel.Threads = saved; }
     }
 
+    /// <summary>
+    /// One worker delayed on its blocks (a slow or preempted vCPU): the others then claim the ready blocks out
+    /// of order and run ahead, yet every C tile must still sum its K blocks in order, so the bits stay those of
+    /// one thread. Shapes with many K steps (weight gradients), ragged edge tiles and a second column block.
+    /// </summary>
+    [TestCase(false, false, 131, 77, 1500)]
+    [TestCase(true, false, 100, 130, 2300)]
+    [TestCase(false, true, 250, 2100, 600)]
+    [TestCase(true, true, 61, 45, 900)]
+    public void DelayedWorkerStillGivesTheOneThreadBits(bool transA, bool transB, int m, int n, int k)
+    {
+        var rng = new Random(m * 7 + n + k);
+        var a = GemmReference.Random(rng, (long)m * k);
+        var b = GemmReference.Random(rng, (long)k * n);
+        var c0 = GemmReference.Random(rng, (long)m * n);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        int saved = CpuParallel.Threads;
+        try
+        {
+            float[] Run(int threads)
+            {
+                CpuParallel.Threads = threads;
+                var c = (float[])c0.Clone();
+                Gemm.Sgemm(transA, transB, m, n, k, 1.25f, a, lda, b, ldb, -0.5f, c, n);
+                return c;
+            }
+            var one = Run(1);
+            foreach (int slow in new[] { 0, 1 })
+            {
+                GemmParallel.BeforeBlockForTests = (worker, step, item) => { if (worker == slow && (step + item) % 2 == 0) Thread.Sleep(1); };
+                try
+                {
+                    foreach (int threads in new[] { 2, 3 })
+                        Assert.That(Run(threads), Is.EqualTo(one), $"{threads} threads, worker {slow} delayed, differ from one thread");
+                }
+                finally { GemmParallel.BeforeBlockForTests = null; }
+            }
+        }
+        finally { CpuParallel.Threads = saved; }
+    }
+
     /// <summary>Random shapes, transposes, scalars and paddings: catches combinations the grid does not list.</summary>
     [Test]
     public void RandomShapesMatchReference()

@@ -41,6 +41,14 @@ internal sealed unsafe class GemmParallel
     // already in the next column block writes the same item number while a slower one finishes this block.
     private int[] _packClaim = [], _packDone = [], _compClaim = [], _compDone = [], _itemStep = [];
 
+    // Per step and item: 1 once a thread has claimed it. Items are claimed out of order, ready ones first
+    // (see ClaimItem), so a thread does not wait on a block another thread is still running while other work
+    // of the step is ready.
+    private int[] _itemClaim = [];
+
+    /// <summary>Test hook: called before each M block a worker computes (worker index, step, item), to delay a thread.</summary>
+    internal static Action<int, int, int>? BeforeBlockForTests;
+
     private GemmParallel() => _worker = Worker;
 
     public static void Run(GemmFamily f, bool transA, bool transB, int m, int n, int k, float alpha,
@@ -81,6 +89,7 @@ internal sealed unsafe class GemmParallel
         Reset(ref _packClaim, _steps, 0); Reset(ref _packDone, _steps, 0);
         Reset(ref _compClaim, _steps, 0); Reset(ref _compDone, _steps, 0);
         Reset(ref _itemStep, _maxItems * (_steps / _kSteps), -1);
+        Reset(ref _itemClaim, _maxItems * _steps, 0);
         CpuParallel.For(threads, _worker, threads);
     }
 
@@ -96,11 +105,11 @@ internal sealed unsafe class GemmParallel
     /// <summary>Chunks the step's B work is split into: in place, just the ragged edge panel if there is one.</summary>
     private int PackChunks(int panels, int nc) => _inPlace ? (nc % _f.NR == 0 ? 0 : 1) : Math.Min(panels, 2 * _threads);
 
-    private void Worker(int _)
+    private void Worker(int worker)
     {
         try
         {
-            for (int s = 0; s < _steps; s++) Step(s);
+            for (int s = 0; s < _steps; s++) Step(s, worker);
         }
         catch
         {
@@ -109,7 +118,7 @@ internal sealed unsafe class GemmParallel
         }
     }
 
-    private void Step(int s)
+    private void Step(int s, int worker)
     {
         int NR = _f.NR;
         int jc = s / _kSteps * _ncStep, pc = s % _kSteps * _kcStep;
@@ -133,14 +142,44 @@ internal sealed unsafe class GemmParallel
             : GemmBPanels.Packed(_f, buf, kc);
 
         int item;
-        while (Volatile.Read(ref _compClaim[s]) < items && (item = Interlocked.Increment(ref _compClaim[s]) - 1) < items)
+        var hook = BeforeBlockForTests;
+        while ((item = ClaimItem(s, items, pc > 0)) >= 0)
         {
             ref int done = ref _itemStep[s / _kSteps * _maxItems + item];
             if (pc > 0) WaitFor(ref done, s - 1);
+            hook?.Invoke(worker, s, item);
             Compute(item, groups, panels, jc, nc, pc, kc, bp);
             Volatile.Write(ref done, s);
             Interlocked.Increment(ref _compDone[s]);
         }
+    }
+
+    /// <summary>
+    /// Claims an item of step s, or returns -1 when all are claimed. First an item whose C tile already holds
+    /// step s - 1's result (always, for the first K block); only when none is ready, the first unclaimed one,
+    /// whose caller then waits for the thread running its previous K block. So a slow or preempted thread
+    /// delays the others only when nothing else of the step is left to do, and each C tile still sums its K
+    /// blocks in order (same bits as one thread).
+    /// </summary>
+    private int ClaimItem(int s, int items, bool dependsOnPrevious)
+    {
+        if (Volatile.Read(ref _compClaim[s]) >= items) return -1;
+        int claims = s * _maxItems, results = s / _kSteps * _maxItems;
+        if (dependsOnPrevious)
+            for (int i = 0; i < items; i++)
+                if (Volatile.Read(ref _itemClaim[claims + i]) == 0 && Volatile.Read(ref _itemStep[results + i]) >= s - 1
+                    && Interlocked.CompareExchange(ref _itemClaim[claims + i], 1, 0) == 0)
+                    return Claimed(s, i);
+        for (int i = 0; i < items; i++)
+            if (Volatile.Read(ref _itemClaim[claims + i]) == 0 && Interlocked.CompareExchange(ref _itemClaim[claims + i], 1, 0) == 0)
+                return Claimed(s, i);
+        return -1;
+    }
+
+    private int Claimed(int s, int item)
+    {
+        Interlocked.Increment(ref _compClaim[s]);
+        return item;
     }
 
     private int ItemsOf(int s)
