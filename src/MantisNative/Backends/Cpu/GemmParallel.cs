@@ -6,7 +6,7 @@ namespace MantisNative.Backends.Cpu;
 /// <remarks>
 /// The nest's (jc, pc) blocks are numbered as steps. Per step, the threads pack the shared B panel in
 /// chunks, then take the M blocks (each packs its own A block into its thread's L2 and runs the macro-kernel)
-/// dynamically from an atomic counter, so a thread slowed by a neighbour process simply takes fewer. A thread
+/// dynamically (ready blocks first, see ClaimItem), so a thread slowed by a neighbour process simply takes fewer. A thread
 /// that runs out of M blocks goes straight on to pack the next step's B into the other of two buffers while the
 /// others finish: no fork-join and no full barrier between K steps (the previous driver forked and joined once
 /// per K step; on a loaded machine each wake-up cost tens of microseconds to milliseconds).
