@@ -9,7 +9,7 @@
 set -euo pipefail
 data=${1:-data/synthetic}; out=${2:-/tmp/mantis-recipes}
 mkdir -p "$out"
-dotnet build -c Release src/MantisNative.Cli -v q -nologo > /dev/null
+[ -n "${NO_BUILD:-}" ] || dotnet build -c Release src/MantisNative.Cli -v q -nologo > /dev/null  # NO_BUILD=1: reuse the build (parallel trials)
 mantis="dotnet src/MantisNative.Cli/bin/Release/net10.0/mantis.dll"
 [ -f "$data/train.jsonl" ] || $mantis make-data --output "$data"
 RECIPES=${RECIPES:-"--max_steps 1800;--max_steps 900 --learning_rate 2e-3;--max_steps 600 --learning_rate 2e-3;--max_steps 1200 --per_device_train_batch_size 16 --learning_rate 1.5e-3"}
@@ -21,7 +21,7 @@ for i in "${!list[@]}"; do
   MANTIS_CPU_ISA=${MANTIS_CPU_ISA-avx2} DOTNET_EnableAVX512=${DOTNET_EnableAVX512-0} MANTIS_NUM_THREADS=${MANTIS_NUM_THREADS:-2} \
     /usr/bin/time -f "TIME wall %e s user %U s sys %S s" -o "$dir.time" \
     $mantis train --train_data "$data/train.jsonl" --eval_data "$data/heldout.jsonl" --output_dir "$dir" --plain $r > "$dir.log" 2>&1
-  cpu=$(awk '{print $5 + $8}' "$dir.time")
+  cpu=$(awk '{print $6 + $9}' "$dir.time")
   echo "--- recipe $i: $r   $(cat "$dir.time")   (user+sys)/2 = $(awk -v c="$cpu" 'BEGIN{printf "%.0f", c/2}') s"
   grep -E "^\| (comparison|coreference|temporal|all) " "$dir/eval_summary.md" | grep -E "compare_more|compare_same_colour|coref_colour|coref_find|temporal_direction|overall" || tail -n 5 "$dir.log"
   echo "    load after: $(cut -d' ' -f1-3 /proc/loadavg)"

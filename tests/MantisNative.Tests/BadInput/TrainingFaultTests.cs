@@ -36,12 +36,12 @@ public class TrainingFaultTests
     [Test]
     public void NumTrainEpochsAloneOverridesTheBuiltInMaxSteps()
     {
-        // was: --num_train_epochs 1 still trained the built-in 1,800 steps
+        // was: --num_train_epochs 1 still trained the built-in run's max_steps
         var cfg = TrainCommand.ConfigFrom(TrainCommand.Args(new[] { "--num_train_epochs", "1" }));
         Assert.That(cfg.MaxSteps, Is.EqualTo(-1));
         Assert.That(cfg.NumTrainEpochs, Is.EqualTo(1));
         Assert.That(TrainCommand.ConfigFrom(TrainCommand.Args(new[] { "--num_train_epochs", "1", "--max_steps", "7" })).MaxSteps, Is.EqualTo(7));
-        Assert.That(TrainCommand.ConfigFrom(TrainCommand.Args(Array.Empty<string>())).MaxSteps, Is.EqualTo(1800), "the built-in default is unchanged");
+        Assert.That(TrainCommand.ConfigFrom(TrainCommand.Args(Array.Empty<string>())).MaxSteps, Is.EqualTo(TrainingDefaults.BuiltIn().MaxSteps), "no flags: the built-in max_steps");
     }
 
     [TestCase("--num_train_epochs", "-1", "num_train_epochs must be positive")]
