@@ -263,9 +263,9 @@ MANTIS_EXPORT int cublasLtMatmul(void* h, void* desc, const void* alpha, uint64_
                                  uint64_t C, void* cdesc, uint64_t D, void* ddesc, const void* algo, uint64_t workspace, size_t ws_bytes,
                                  void* stream)
 {
-    (void)stream;
     LOCK;
     if (h != &g_handle_tag) return NOT_INITIALIZED;
+    emu::flush_stream_for(stream);   // deferred page-locked copies queued on the stream come first
     if (emu::sticky()) return EXECUTION_FAILED;
     auto di = descs().find(desc);
     auto la = layouts().find(adesc), lb = layouts().find(bdesc), lc = layouts().find(cdesc), ld = layouts().find(ddesc);

@@ -1,7 +1,10 @@
 // The CUDA driver API subset interop/CudaDriverApi.cs declares, on the emulated device: same symbol names,
 // signatures and CUresult codes. The device reports an H100's limits (1024 threads per block, grid y/z up to
 // 65535, 48 KB shared memory per block without opt-in, 227 KB with it, compute capability 9.0) and host memory.
-// Every call runs to completion before it returns (streams and events are trivially in order).
+// Every call runs to completion before it returns, with one exception that keeps pinned-memory code honest: a
+// cuMemcpyHtoDAsync from page-locked memory (cuMemHostAlloc) on a created stream is queued on that stream and runs
+// at the latest point CUDA allows: when later work on the same stream, a wait for an event recorded after it, an
+// event or stream synchronisation, or a context-wide synchronisation needs it (see "deferred copies" below).
 #include "emu.h"
 #include <chrono>
 #include <cstdio>
@@ -43,8 +46,18 @@ char g_pool_tag;
 // fd: the memfd holding the object stays open while the module lives, so no later module gets the same
 // /proc/self/fd path (the loader would hand back the first module for a reused name).
 struct Module { void* dl; const MantisModuleInfo* info; std::vector<Function*> functions; std::string path; int fd; };
-struct Event { unsigned int flags; bool recorded = false; std::chrono::steady_clock::time_point at; };
-struct Stream { unsigned int flags; };
+struct Event
+{
+    unsigned int flags;
+    bool recorded = false;
+    std::chrono::steady_clock::time_point at;
+    void* stream = nullptr;   // where it was last recorded (a created stream), and that stream's queue position then
+    uint64_t mark = 0;
+};
+// A deferred host-to-device copy: the source bytes as they were at issue, compared when the copy runs, so a host
+// that rewrites a page-locked buffer before its copy's ordering point is reported instead of silently racing.
+struct PendingCopy { uint64_t seq; CUdeviceptr dst; const void* src; size_t bytes; std::vector<unsigned char> at_issue; };
+struct Stream { unsigned int flags; std::vector<PendingCopy> pending; uint64_t issued = 0; };
 
 std::map<void*, Module*>& modules() { static std::map<void*, Module*> m; return m; }
 std::map<void*, Event*>& events() { static std::map<void*, Event*> m; return m; }
@@ -101,6 +114,81 @@ using namespace emu;
     if (!g_initialized) return NOT_INITIALIZED;        \
     if (t_current == nullptr) return INVALID_CONTEXT;  \
     if (g_sticky) return g_sticky
+
+// Page-locked host memory: plain aligned host memory here, tracked (with its size) so that a free of a pointer
+// cuMemHostAlloc did not return is INVALID_VALUE, as on a device, and so that copies from it can be deferred.
+static std::map<void*, size_t>& pinned()
+{
+    static std::map<void*, size_t> s;
+    return s;
+}
+
+// ---- deferred copies ----
+// A real device runs a cuMemcpyHtoDAsync from page-locked memory whenever its stream gets there, possibly long after
+// the call returned; the host may rewrite the source only after an event recorded behind the copy completed. Here
+// such a copy is queued on its stream and run at the last moment CUDA would allow (see the file comment), so code
+// that reads the destination without ordering sees the poisoned (NaN) memory, and code that rewrites the source
+// in flight is caught by the comparison with the bytes at issue: a sticky LAUNCH_FAILED naming the copy.
+static bool in_pinned(const void* p, size_t bytes)
+{
+    auto& m = pinned();
+    auto it = m.upper_bound(const_cast<void*>(p));
+    if (it == m.begin()) return false;
+    --it;
+    auto base = (uintptr_t)it->first, at = (uintptr_t)p;
+    return at >= base && at + bytes <= base + it->second;
+}
+
+static Stream* created_stream(void* s)
+{
+    auto it = streams().find(s);
+    return it == streams().end() ? nullptr : it->second;
+}
+
+static void run_pending(Stream& st, uint64_t upto)
+{
+    size_t done = 0;
+    for (; done < st.pending.size() && st.pending[done].seq <= upto; done++)
+    {
+        auto& c = st.pending[done];
+        if (g_sticky) continue;   // a faulted context runs nothing more
+        if (std::memcmp(c.src, c.at_issue.data(), c.bytes) != 0)
+        {
+            size_t first = 0;
+            while (((const unsigned char*)c.src)[first] == c.at_issue[first]) first++;
+            set_sticky(LAUNCH_FAILED, "cuMemcpyHtoDAsync of " + std::to_string(c.bytes) + " bytes from page-locked host memory: the host rewrote its source (first at byte " +
+                                          std::to_string(first) + ") before the copy ran; wait for an event recorded after the copy before reusing the buffer");
+            continue;
+        }
+        if (!mem_find(c.dst, c.bytes))
+        {
+            set_sticky(ILLEGAL_ADDRESS, "cuMemcpyHtoDAsync of " + std::to_string(c.bytes) + " bytes: the destination was freed before the copy ran");
+            continue;
+        }
+        std::memcpy((void*)c.dst, c.src, c.bytes);
+    }
+    st.pending.erase(st.pending.begin(), st.pending.begin() + (ptrdiff_t)done);
+}
+
+// Runs what work queued on `s` must see first: its own deferred copies (a created stream), or every stream's (the
+// legacy default stream orders after all of them, as do context-wide synchronisations: s == all_streams).
+static void* const all_streams = (void*)~(uintptr_t)0;
+static void flush_stream(void* s)
+{
+    if (auto* st = created_stream(s)) { run_pending(*st, UINT64_MAX); return; }
+    for (auto& [_, st] : streams()) run_pending(*st, UINT64_MAX);
+}
+
+namespace emu
+{
+void flush_stream_for(void* stream) { flush_stream(stream); }
+}
+
+// The copies queued on the event's stream up to its record (what a wait for it, or its synchronisation, orders after).
+static void flush_event(Event& e)
+{
+    if (auto* st = created_stream(e.stream)) run_pending(*st, e.mark);
+}
 
 MANTIS_EXPORT CUresult cuInit(unsigned int flags)
 {
@@ -306,7 +394,8 @@ MANTIS_EXPORT CUresult cuCtxGetCurrent(void** ctx)
 MANTIS_EXPORT CUresult cuCtxSynchronize()
 {
     NEED_CONTEXT;
-    return OK;
+    flush_stream(all_streams);
+    return g_sticky;
 }
 
 MANTIS_EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total)
@@ -333,15 +422,8 @@ MANTIS_EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
     LOCK;
     if (!g_initialized) return NOT_INITIALIZED;
     if (p == 0) return OK;
+    flush_stream(all_streams);   // cuMemFree synchronises the context
     return mem_free(p);
-}
-
-// Page-locked host memory: plain aligned host memory here (every copy is synchronous), tracked so that a free of a
-// pointer cuMemHostAlloc did not return is INVALID_VALUE, as on a device.
-static std::unordered_set<void*>& pinned()
-{
-    static std::unordered_set<void*> s;
-    return s;
 }
 
 MANTIS_EXPORT CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned int flags)
@@ -350,7 +432,7 @@ MANTIS_EXPORT CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned int flags
     if (!p || bytes == 0 || flags > 0xF) return INVALID_VALUE;
     void* m = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
     if (!m) return OUT_OF_MEMORY;
-    pinned().insert(m);
+    pinned()[m] = bytes;
     *p = m;
     return OK;
 }
@@ -359,7 +441,9 @@ MANTIS_EXPORT CUresult cuMemFreeHost(void* p)
 {
     LOCK;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (!pinned().erase(p)) return INVALID_VALUE;
+    if (!pinned().count(p)) return INVALID_VALUE;
+    flush_stream(all_streams);   // as on a device, freeing page-locked memory waits for the copies reading it
+    pinned().erase(p);
     std::free(p);
     return OK;
 }
@@ -378,6 +462,7 @@ MANTIS_EXPORT CUresult cuMemFreeAsync(CUdeviceptr p, void* stream)
     LOCK;
     if (!g_initialized) return NOT_INITIALIZED;
     if (!valid_stream(stream)) return INVALID_HANDLE;
+    flush_stream(stream);
     return mem_free(p);
 }
 
@@ -408,6 +493,7 @@ MANTIS_EXPORT CUresult cuMemPoolTrimTo(void* pool, size_t)
 static CUresult copy_checked(void* dst, const void* src, size_t bytes, bool dst_dev, bool src_dev, void* stream)
 {
     if (!valid_stream(stream)) return INVALID_HANDLE;
+    flush_stream(stream);
     if (bytes == 0) return OK;
     if (!dst || !src) return INVALID_VALUE;
     if (dst_dev && !mem_find((uintptr_t)dst, bytes)) return INVALID_VALUE;
@@ -419,6 +505,13 @@ static CUresult copy_checked(void* dst, const void* src, size_t bytes, bool dst_
 MANTIS_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, void* stream)
 {
     NEED_CONTEXT;
+    if (auto* st = created_stream(stream); st && bytes > 0 && src && in_pinned(src, bytes))
+    {
+        if (!mem_find(dst, bytes)) return INVALID_VALUE;
+        const auto* b = (const unsigned char*)src;
+        st->pending.push_back(PendingCopy{ ++st->issued, dst, src, bytes, std::vector<unsigned char>(b, b + bytes) });
+        return OK;
+    }
     return copy_checked((void*)dst, src, bytes, true, false, stream);
 }
 
@@ -438,6 +531,7 @@ MANTIS_EXPORT CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char v, size_t 
 {
     NEED_CONTEXT;
     if (!valid_stream(stream)) return INVALID_HANDLE;
+    flush_stream(stream);
     if (n == 0) return OK;
     if (!mem_find(dst, n)) return INVALID_VALUE;
     std::memset((void*)dst, v, n);
@@ -448,6 +542,7 @@ MANTIS_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int v, size_t 
 {
     NEED_CONTEXT;
     if (!valid_stream(stream)) return INVALID_HANDLE;
+    flush_stream(stream);
     if (n == 0) return OK;
     if ((dst & 3) != 0 || n > SIZE_MAX / 4 || !mem_find(dst, n * 4)) return INVALID_VALUE;
     auto* p = (unsigned int*)dst;
@@ -459,7 +554,7 @@ MANTIS_EXPORT CUresult cuStreamCreate(void** s, unsigned int flags)
 {
     NEED_CONTEXT;
     if (!s || flags > 1) return INVALID_VALUE;
-    auto* st = new Stream{ flags };
+    auto* st = new Stream{ flags, {}, 0 };
     streams()[st] = st;
     *s = st;
     return OK;
@@ -468,20 +563,25 @@ MANTIS_EXPORT CUresult cuStreamCreate(void** s, unsigned int flags)
 MANTIS_EXPORT CUresult cuStreamDestroy_v2(void* s)
 {
     LOCK;
+    if (created_stream(s)) flush_stream(s);   // queued work still completes after a destroy
     return destroy(streams(), s);
 }
 
 MANTIS_EXPORT CUresult cuStreamSynchronize(void* s)
 {
     NEED_CONTEXT;
-    return valid_stream(s) ? OK : INVALID_HANDLE;
+    if (!valid_stream(s)) return INVALID_HANDLE;
+    flush_stream(s);
+    return g_sticky;
 }
 
 MANTIS_EXPORT CUresult cuStreamWaitEvent(void* s, void* e, unsigned int flags)
 {
     NEED_CONTEXT;
     if (!valid_stream(s) || !events().count(e)) return INVALID_HANDLE;
-    return flags == 0 ? OK : INVALID_VALUE;
+    if (flags != 0) return INVALID_VALUE;
+    flush_event(*events()[e]);   // work queued on s from now on sees what the event's stream did before its record
+    return g_sticky;
 }
 
 MANTIS_EXPORT CUresult cuEventCreate(void** e, unsigned int flags)
@@ -507,13 +607,19 @@ MANTIS_EXPORT CUresult cuEventRecord(void* e, void* s)
     if (it == events().end() || !valid_stream(s)) return INVALID_HANDLE;
     it->second->recorded = true;
     it->second->at = std::chrono::steady_clock::now();
+    auto* st = created_stream(s);
+    it->second->stream = st ? s : nullptr;
+    it->second->mark = st ? st->issued : 0;
+    if (!st) flush_stream(s);   // on the default stream: after everything queued anywhere
     return OK;
 }
 
 MANTIS_EXPORT CUresult cuEventSynchronize(void* e)
 {
     NEED_CONTEXT;
-    return events().count(e) ? OK : INVALID_HANDLE;
+    if (!events().count(e)) return INVALID_HANDLE;
+    flush_event(*events()[e]);
+    return g_sticky;
 }
 
 // Host time between the records: the emulator measures no device speed; the value only keeps timing code working.
@@ -662,6 +768,7 @@ MANTIS_EXPORT CUresult cuLaunchKernel(void* fn, unsigned int gx, unsigned int gy
     auto it = functions().find(fn);
     if (it == functions().end()) return INVALID_HANDLE;
     if (!valid_stream(stream)) return INVALID_HANDLE;
+    flush_stream(stream);
     Function& f = *it->second;
     if (extra != nullptr) return NOT_SUPPORTED;   // only kernelParams are emulated
     if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) return INVALID_VALUE;

@@ -12,7 +12,8 @@
 namespace emu
 {
 // Every exported call takes this lock: the emulated device executes one call at a time, in program order
-// (streams are therefore always in order and every asynchronous call has finished when it returns).
+// (streams are therefore always in order and every asynchronous call has finished when it returns, except the
+// deferred page-locked host-to-device copies of driver.cpp, which run at their stream's next ordering point).
 std::recursive_mutex& api_lock();
 
 // ---- memory (memory.cpp) ----
@@ -43,6 +44,9 @@ std::string mem_describe(uintptr_t p);
 // Records a launch failure: CUDA keeps returning it from every later call, as a real context does.
 void set_sticky(int cuResult, const std::string& detail);
 int sticky();
+// Runs the deferred page-locked copies that work queued on `stream` must see (driver.cpp, "deferred copies"):
+// every call that queues work on a stream calls it first.
+void flush_stream_for(void* stream);
 
 // ---- execution (runtime.cpp) ----
 struct Function
