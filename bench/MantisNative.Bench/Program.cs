@@ -7,7 +7,12 @@ using MantisNative.Bench;
 if (args.Length > 0 && args[0] == "gemm-quick") return GemmQuick.Run(args[1..]);
 if (args.Length > 0 && args[0] == "gemm-tune") return GemmTune.Run(args[1..]);
 // `train-step [--steps N] [--export FILE]`: tiny-model training step timing (see TrainStep.cs, bench/pytorch/).
-if (args.Length > 0 && args[0] == "train-step") return TrainStep.Run(args[1..]);
+if (args.Length > 0 && args[0] == "train-step")
+{
+    // bad data or settings (e.g. no data/synthetic yet) are a message naming the file, not a stack trace
+    try { return TrainStep.Run(args[1..]); }
+    catch (MantisNative.MantisException e) { Console.Error.WriteLine($"train-step: {e.Message} (make it with `mantis make-data --output data/synthetic`, or pass --data DIR)"); return 2; }
+}
 if (args.Length > 0 && args[0] == "gemm-kernel") return KernelProbe.Run(args[1..]);
 // `gemv-quick [--threads T] [--reps N]`: fp32 vs fused int8 / NF4 GEMV against the copy bandwidth (GemvQuick.cs).
 if (args.Length > 0 && args[0] == "gemv-quick") return GemvQuick.Run(args[1..]);
