@@ -121,13 +121,7 @@ public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
         int saved = CpuParallel.Threads;
         try
         {
-            float[] Run(int threads)
-            {
-                CpuParallel.Threads = threads;
-                var c = (float[])c0.Clone();
-                Gemm.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, n);
-                return c;
-            }
+            float[] Run(int threads) => SgemmOnThreads(threads, transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c0);
             var one = Run(1);
             var want = GemmReference.Sgemm(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c0, n);
             Assert.That(GemmReference.RelativeError(one, want, m, n, n), Is.LessThanOrEqualTo(Tolerance), "one thread vs reference");
@@ -156,13 +150,7 @@ public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
         int saved = CpuParallel.Threads;
         try
         {
-            float[] Run(int threads)
-            {
-                CpuParallel.Threads = threads;
-                var c = (float[])c0.Clone();
-                Gemm.Sgemm(transA, transB, m, n, k, 1.25f, a, lda, b, ldb, -0.5f, c, n);
-                return c;
-            }
+            float[] Run(int threads) => SgemmOnThreads(threads, transA, transB, m, n, k, 1.25f, a, lda, b, ldb, -0.5f, c0);
             var one = Run(1);
             foreach (int slow in new[] { 0, 1 })
             {
@@ -176,6 +164,16 @@ public class GemmTests(CpuIsa isa) : ForcedIsaFixture(isa)
             }
         }
         finally { CpuParallel.Threads = saved; }
+    }
+
+    /// <summary>C = alpha op(A) op(B) + beta C0 on a copy of C0 with the given thread count (the caller restores it).</summary>
+    private static float[] SgemmOnThreads(int threads, bool transA, bool transB, int m, int n, int k, float alpha,
+        float[] a, int lda, float[] b, int ldb, float beta, float[] c0)
+    {
+        CpuParallel.Threads = threads;
+        var c = (float[])c0.Clone();
+        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+        return c;
     }
 
     /// <summary>Random shapes, transposes, scalars and paddings: catches combinations the grid does not list.</summary>
