@@ -12,7 +12,7 @@ public sealed class LossTargets : IDisposable
 {
     public Tensor Ids { get; }
 
-    /// <summary>Rows whose target is not ignored: the mean divides by this.</summary>
+    /// <summary>What the mean divides by: the rows whose target is not ignored (or, for a part of a batch, the whole batch's count; 0 when no row counts).</summary>
     public int Counted { get; }
 
     private LossTargets(Tensor ids, int counted)
@@ -21,7 +21,15 @@ public sealed class LossTargets : IDisposable
         Counted = counted;
     }
 
-    public static LossTargets Create(ReadOnlySpan<int> targets, int vocab, Device device, int ignoreIndex = Ops.IgnoreIndex)
+    public static LossTargets Create(ReadOnlySpan<int> targets, int vocab, Device device, int ignoreIndex = Ops.IgnoreIndex) =>
+        Create(targets, vocab, device, ignoreIndex, divideBy: null);
+
+    /// <summary>
+    /// As <see cref="Create(ReadOnlySpan{int}, int, Device, int)"/>, but the loss divides by <paramref name="divideBy"/>
+    /// (null: the rows counted here). A batch split into parts gives each part the whole batch's count, so the parts'
+    /// losses (and gradients) add up to the batch's mean.
+    /// </summary>
+    public static LossTargets Create(ReadOnlySpan<int> targets, int vocab, Device device, int ignoreIndex, int? divideBy)
     {
         var ids = new int[targets.Length];
         int counted = 0;
@@ -33,7 +41,9 @@ public sealed class LossTargets : IDisposable
             ids[i] = t;
             counted++;
         }
-        return new LossTargets(Ops.IdTensor(ids, device), counted);
+        if (divideBy is { } d && (d < counted || (counted > 0 && d <= 0)))
+            throw new ArgumentException($"LossTargets: dividing {counted} counted rows by {d}");
+        return new LossTargets(Ops.IdTensor(ids, device), counted == 0 ? 0 : divideBy ?? counted);
     }
 
     public void Dispose() => Ids.Dispose();

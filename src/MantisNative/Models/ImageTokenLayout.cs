@@ -75,4 +75,38 @@ public sealed class ImageTokenLayout
         }
         return new ImageTokenLayout(batch, len, outIds, outLabels, outValid, outFeat);
     }
+    /// <summary>Each row's length without its right padding: one past its last valid position (0 for a row with none).</summary>
+    public int[] UsedLengths()
+    {
+        var used = new int[Batch];
+        for (int b = 0; b < Batch; b++)
+            for (int i = Length - 1; i >= 0; i--)
+                if (Valid[b * Length + i]) { used[b] = i + 1; break; }
+        return used;
+    }
+
+    /// <summary>
+    /// The layout of some rows, cut to <paramref name="length"/> positions (at least every picked row's
+    /// <see cref="UsedLengths"/>, so only right padding is dropped). Feature rows keep their batch-wide numbering.
+    /// </summary>
+    public ImageTokenLayout SelectRows(IReadOnlyList<int> rows, int length)
+    {
+        if (length < 1 || length > Length) throw new ArgumentOutOfRangeException(nameof(length), $"length {length} outside 1..{Length}");
+        int n = rows.Count;
+        var ids = new int[n * length];
+        var labels = Labels is null ? null : new int[n * length];
+        var valid = new bool[n * length];
+        var feat = new int[n * length];
+        for (int r = 0; r < n; r++)
+        {
+            int src = rows[r] * Length, dst = r * length;
+            for (int i = length; i < Length; i++)
+                if (Valid[src + i]) throw new ArgumentException($"row {rows[r]} has a valid position at {i}, past the cut at {length}");
+            Array.Copy(Ids, src, ids, dst, length);
+            if (labels is not null) Array.Copy(Labels!, src, labels, dst, length);
+            Array.Copy(Valid, src, valid, dst, length);
+            Array.Copy(FeatureRow, src, feat, dst, length);
+        }
+        return new ImageTokenLayout(n, length, ids, labels, valid, feat);
+    }
 }

@@ -92,8 +92,8 @@ public sealed class MantisModel : IDisposable
     /// Whether <see cref="ForwardLoss"/> computes the LM head and the loss with the fused, chunked
     /// <see cref="Ops.LinearCrossEntropy(Tensor, Tensor, ReadOnlySpan{int}, int, int)"/> (no [tokens, vocab] logits nor
     /// their gradient) or as <see cref="Forward"/> does (Linear, then CrossEntropy). Null, the default: fused on a GPU,
-    /// unfused on the CPU, where the unfused loss is the one whose bits the fixture and determinism tests pin (the
-    /// fused one equals it to fp32 rounding, not bit for bit).
+    /// unfused on the CPU (the fused one equals it to fp32 rounding, not bit for bit; on the CPU the fused path's
+    /// chunked GEMMs are no faster at the small vocabularies trained here).
     /// </summary>
     public bool? FusedLoss { get; set; }
 
@@ -101,34 +101,104 @@ public sealed class MantisModel : IDisposable
     public int FusedLossChunkRows { get; set; }
 
     /// <summary>
+    /// Whether <see cref="ForwardLoss"/> splits a padded batch into length groups (<see cref="LengthGroups"/>), each
+    /// padded only to its own longest row, and computes the LM head only on the rows that have a target (in
+    /// instruction tuning ~1 position in 9 on the synthetic set). The loss and gradients are the padded batch's, to
+    /// summation order. Null, the default: on the CPU; off on a GPU for now, where each group costs its own uploads of
+    /// ids, masks and RoPE tables until those are staged asynchronously (issue 12), and padding is cheap.
+    /// </summary>
+    public bool? LengthGrouping { get; set; }
+
+    /// <summary>At most this many length groups (1: one group of the rows with a target, cut to the longest).</summary>
+    public int MaxLengthGroups { get; set; } = 4;
+
+    /// <summary>
     /// The training forward: the shifted cross-entropy of labels (same layout as <see cref="Forward"/>), without the
-    /// logits (see <see cref="FusedLoss"/>).
+    /// logits (see <see cref="FusedLoss"/> and <see cref="LengthGrouping"/>).
     /// </summary>
     public MantisLoss ForwardLoss(int[] inputIds, int batch, Tensor? pixels, int[] labels, bool[]? attentionMask = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        var (hidden, _, layout) = Hidden(inputIds, batch, pixels, labels, attentionMask);
+        var layout = Layout(inputIds, batch, pixels, labels, attentionMask);
+        if (LengthGrouping ?? Device.IsCpu) return new MantisLoss(GroupedLoss(layout, pixels), layout);
+        var hidden = Decode(layout, pixels is null ? null : ImageFeatures(pixels));
+        return new MantisLoss(Loss(hidden, ShiftedTargets(layout), divideBy: null), layout);
+    }
+
+    /// <summary>The loss of the rows with a target, decoded group by group, each group's sum divided by the batch's count.</summary>
+    private Tensor GroupedLoss(ImageTokenLayout layout, Tensor? pixels)
+    {
         var targets = ShiftedTargets(layout);
-        var loss = FusedLoss ?? !Device.IsCpu
-            ? Ops.LinearCrossEntropy(hidden, Language.LmHead, targets, chunkRows: FusedLossChunkRows)
-            : Ops.CrossEntropy(Language.Logits(hidden), targets);
-        return new MantisLoss(loss, layout);
+        int t = layout.Length, counted = 0;
+        var rows = new List<int>();
+        for (int b = 0; b < layout.Batch; b++)
+        {
+            int n = 0;
+            for (int i = 0; i < t; i++) if (targets[b * t + i] != Ops.IgnoreIndex) n++;
+            if (n > 0) rows.Add(b);
+            counted += n;
+        }
+        // no answer token in the batch: a loss of 0 without a gradient, as CrossEntropy gives (nothing to decode)
+        if (counted == 0) return Tensor.Scalar(0f).To(Device);
+        var features = pixels is null ? null : ImageFeatures(pixels);
+        Tensor? loss = null;
+        foreach (var group in LengthGroups.Plan(rows, layout.UsedLengths(), MaxLengthGroups))
+        {
+            var part = layout.SelectRows(group.Rows, group.Length);
+            var partTargets = ShiftedTargets(part);
+            var hidden = Decode(part, features);
+            var partLoss = Loss(TargetRows(hidden, partTargets, out var picked), picked, divideBy: counted);
+            loss = loss is null ? partLoss : Ops.Add(loss, partLoss);
+        }
+        return loss!;
+    }
+
+    /// <summary>The hidden rows [n, D] whose target is not ignored, and their targets.</summary>
+    private static Tensor TargetRows(Tensor hidden, int[] targets, out int[] picked)
+    {
+        var index = new List<int>();
+        for (int i = 0; i < targets.Length; i++) if (targets[i] != Ops.IgnoreIndex) index.Add(i);
+        picked = index.Select(i => targets[i]).ToArray();
+        return Ops.IndexSelect(Ops.Reshape(hidden, -1, hidden.Dim(-1)), index.ToArray());
+    }
+
+    /// <summary>The LM head and the cross-entropy (fused or not, see <see cref="FusedLoss"/>), divided by <paramref name="divideBy"/> (null: the counted targets).</summary>
+    private Tensor Loss(Tensor hidden, int[] targets, int? divideBy)
+    {
+        var lossTargets = LossTargets.Create(targets, Config.Text.VocabSize, Device, Ops.IgnoreIndex, divideBy);
+        bool fused = FusedLoss ?? !Device.IsCpu;
+        var loss = fused
+            ? Ops.LinearCrossEntropy(hidden, Language.LmHead, lossTargets, chunkRows: FusedLossChunkRows)
+            : Ops.CrossEntropy(Language.Logits(hidden), lossTargets);
+        if (!Tape.IsRecording) lossTargets.Dispose();   // else the backward reads the ids
+        return loss;
     }
 
     /// <summary>The final-norm hidden states [B, T, hidden] of a batch, the image features and the token layout.</summary>
     private (Tensor Hidden, Tensor? Features, ImageTokenLayout Layout) Hidden(int[] inputIds, int batch, Tensor? pixels, int[]? labels, bool[]? attentionMask)
     {
+        var layout = Layout(inputIds, batch, pixels, labels, attentionMask);
+        var features = pixels is null ? null : ImageFeatures(pixels);
+        return (Decode(layout, features), features, layout);
+    }
+
+    /// <summary>Where the image features go in the batch (checked against the host memory first).</summary>
+    private ImageTokenLayout Layout(int[] inputIds, int batch, Tensor? pixels, int[]? labels, bool[]? attentionMask)
+    {
         int images = pixels?.Dim(0) ?? 0;
         if (Device.IsCpu)
             ActivationMemoryPlan.EnsureFits(Config, batch, batch == 0 ? 0 : inputIds.Length / batch, images, Tape.IsRecording, MemoryBudget.AvailableHostBytes());
-        var layout = ImageTokenLayout.Build(inputIds, batch, labels, attentionMask, Config.ImageTokenIndex, images,
+        return ImageTokenLayout.Build(inputIds, batch, labels, attentionMask, Config.ImageTokenIndex, images,
             Config.ImageTokensPerImage, Config.Text.PadTokenId ?? Config.PadTokenId ?? 0);
-        var features = pixels is null ? null : ImageFeatures(pixels);
+    }
+
+    /// <summary>The final-norm hidden states [B, T, hidden] of the layout's rows.</summary>
+    private Tensor Decode(ImageTokenLayout layout, Tensor? features)
+    {
         var embeds = Embed(layout, features);
         var positions = new int[layout.Ids.Length];
         for (int i = 0; i < positions.Length; i++) positions[i] = i % layout.Length;
-        var hidden = Language.Forward(embeds, positions, layout.Valid.All(v => v) ? null : layout.Valid);
-        return (hidden, features, layout);
+        return Language.Forward(embeds, positions, layout.Valid.All(v => v) ? null : layout.Valid);
     }
 
     /// <summary>Token embeddings with the image features written over the image-token positions: [B, T, hidden].</summary>

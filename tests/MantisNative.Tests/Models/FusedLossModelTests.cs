@@ -8,7 +8,7 @@ namespace MantisNative.Tests.Models;
 /// <summary>
 /// The training forward (MantisModel.ForwardLoss) with the fused LM head + loss equals the unfused one on the CPU
 /// fixture models: loss and every trainable gradient within fp32 rounding (1e-5 relative L2; the fused op sums the
-/// lm_head gradient chunk by chunk). Unset, the CPU takes the unfused path, bit for bit Forward's loss.
+/// lm_head gradient chunk by chunk). Unset, the CPU takes the unfused path bit for bit.
 /// </summary>
 public class FusedLossModelTests
 {

@@ -34,6 +34,7 @@ internal sealed unsafe partial class CpuOps
             if (dh is not null) Gemm.Sgemm(false, false, c, dim, vocab, 1f, logits, vocab, w, dim, 0f, dh.Data + (long)r0 * dim, dim);
             if (dw is not null) Gemm.Sgemm(true, false, vocab, dim, c, 1f, logits, vocab, hc, dim, r0 == 0 ? 0f : 1f, dw.Data, dim);
         }
-        return (Tensor.Scalar(count == 0 ? 0f : (float)(sum / count)), dh, dw);
+        // divides by the targets' count, which for a part of a batch is the whole batch's (LossTargets)
+        return (Tensor.Scalar(count == 0 ? 0f : (float)(sum / geo.Counted)), dh, dw);
     }
 }

@@ -9,7 +9,8 @@ internal sealed unsafe partial class CpuOps
         int vocab = logits.Dim(-1), rows = checked((int)(logits.Numel / vocab));
         var lse = new float[rows];
         var (sum, count) = CrossEntropy.Forward(logits.Data, rows, vocab, targets.AsSpan<int>(), ignoreIndex, lse);
-        return (Tensor.Scalar(count == 0 ? 0f : (float)(sum / count)), Tensor.FromArray(lse, rows));
+        // divides by the targets' count, which for a part of a batch is the whole batch's (LossTargets)
+        return (Tensor.Scalar(count == 0 ? 0f : (float)(sum / counted)), Tensor.FromArray(lse, rows));
     }
 
     public Tensor CrossEntropyBackward(Tensor g, Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, int counted)
