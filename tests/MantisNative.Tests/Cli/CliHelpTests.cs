@@ -146,6 +146,15 @@ public class CliHelpTests
     }
 
     [Test]
+    public void AnUnknownCommandSuggestsTheClosestOneExitTwo()
+    {
+        var r = CliRun.Run("trian", "--max_steps", "1");
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err, Does.Contain("unknown command 'trian' (did you mean train?)"));
+        Assert.That(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+    }
+
+    [Test]
     public void TopLevelHelpListsEveryCommandAndPointsAtCommandHelp()
     {
         var r = CliRun.Run("--help");
