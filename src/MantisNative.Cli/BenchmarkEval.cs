@@ -11,8 +11,21 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class BenchmarkEval
 {
-    public static readonly string[] Names = { "benchmark", "batch-size", "chart", "frames", "write-samples" };
-    public static readonly string[] Flags = { "resume" };
+    private const int DefaultBatchSize = 8, DefaultFrames = 8;
+    public const int DefaultMaxNewTokens = 64;
+
+    /// <summary>The options only a benchmark run (or --write-samples) reads; eval's table lists them after its own.</summary>
+    public static readonly CliOption[] Options =
+    {
+        CliOption.Value("benchmark", "NAME", $"score one of the paper's benchmarks from a local copy in its published layout ({string.Join(", ", BenchmarkCatalog.All.Select(b => b.Name))})"),
+        CliOption.Value("batch-size", "N", "benchmark: items answered together", CliOption.Show(DefaultBatchSize)),
+        CliOption.Value("chart", "FILE.png", "benchmark: where the accuracy chart goes", "--output with .png"),
+        CliOption.Value("frames", "N", "benchmark mvbench: frames sampled per video", CliOption.Show(DefaultFrames)),
+        CliOption.Value("write-samples", "DIR", "write a few made-up items of every benchmark in its published layout, and exit"),
+        CliOption.Switch("resume", "benchmark: keep the answers already in --output and answer the rest"),
+    };
+
+    public static IEnumerable<string> Names => Options.Select(o => o.Name);
 
     /// <summary>`mantis eval --write-samples DIR`: a few made-up items of every benchmark in its published layout.</summary>
     public static int WriteSamples(string root)
@@ -29,11 +42,11 @@ public static class BenchmarkEval
         string modelDir = a.Require("model"), data = a.Require("data");
         int? limit = a.Has("limit") ? a.GetInt("limit", 0) : null;
         if (limit is < 1) throw new MantisException($"mantis eval: --limit must be at least 1, got {limit}");
-        int batch = a.GetInt("batch-size", 8);
+        int batch = a.GetInt("batch-size", DefaultBatchSize);
         if (batch < 1) throw new MantisException($"mantis eval: --batch-size must be at least 1, got {batch}");
-        int maxNew = a.GetInt("max-new-tokens", 64);
+        int maxNew = a.GetInt("max-new-tokens", DefaultMaxNewTokens);
         if (maxNew < 1) throw new MantisException($"mantis eval: --max-new-tokens must be at least 1, got {maxNew}");
-        int frames = a.GetInt("frames", 8);
+        int frames = a.GetInt("frames", DefaultFrames);
         if (frames < 1) throw new MantisException($"mantis eval: --frames must be at least 1, got {frames}");
         if (benchmark is MvBenchBenchmark) benchmark = new MvBenchBenchmark { Frames = frames };
         else if (a.Has("frames")) throw new MantisException("mantis eval: --frames applies to --benchmark mvbench only");

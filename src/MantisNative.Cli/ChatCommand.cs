@@ -10,26 +10,39 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class ChatCommand
 {
-    public const string Help = "ask about images, answer streamed: --model DIR --image a.png [--image b.png] [QUESTION] (no question: interactive)";
+    private const int DefaultMaxNewTokens = 256;
 
-    public static readonly CommandFlags Flags = new(new[] { "model", "image", "system-prompt", "weights" }.Concat(GenerationArgs.Names).ToArray(), new[] { "help", "allow-unused-weights", "stats" });
+    public static readonly CommandFlags Flags = new("chat", "ask about images, the answer streamed token by token (no question: interactive)",
+        new[]
+        {
+            CliOption.Needed("model", "DIR", "model folder (Hugging Face layout, or a quantized folder)"),
+            CliOption.Value("image", "FILE", "an image, repeatable, in order; also a video: a folder of frames, an animated GIF or a video file (needs ffmpeg), 8 frames"),
+            CliOption.Value("system-prompt", "TEXT", "system turn put before the conversation", "the model's own, or none"),
+            LoadOptions.WeightsOption,
+        }.Concat(GenerationArgs.Options(DefaultMaxNewTokens)).Concat(new[]
+        {
+            LoadOptions.AllowUnusedWeightsOption,
+            CliOption.Switch("stats", "after each answer, time to first token, prefill and decode tokens/s on stderr"),
+        }))
+    {
+        Positional = "[QUESTION]",
+        Notes = new[]
+        {
+            "Without QUESTION: one question per line from stdin; an empty line or end of input exits, /reset starts over (same images).",
+            "One <image> tag per image is put before the first question unless it holds them itself. Ctrl-C stops the answer being written.",
+        },
+        Examples = new[]
+        {
+            "chat --model runs/mantis-tiny/model --image a.png --image b.png \"Which image shows the blue shape?\"",
+            "chat --model DIR --image clip.mp4 --temperature 0.7 --top-p 0.9 --seed 1",
+        },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("chat", argv);
-        if (a.Flag("help"))
-        {
-            Console.WriteLine("usage: mantis chat --model DIR [--image FILE]... [--max-new-tokens 256] [--temperature 0] [--top-p 1] [--seed 0]");
-            Console.WriteLine("                   [--system-prompt TEXT] [QUESTION]");
-            Console.WriteLine("  Without QUESTION: one question per line from stdin; an empty line or end of input exits, /reset starts over.");
-            Console.WriteLine("  One <image> tag per image is put before the first question unless it holds them itself.");
-            Console.WriteLine("  --weights auto|f32|bf16|f16|int8|nf4: how weights are held (auto: 16-bit checkpoints in place, quantized folders quantized).");
-            Console.WriteLine("  --stats: after each answer, time to first token, prefill and decode tokens/s on stderr.");
-            Console.WriteLine("  --image also takes a video: a folder of frames, an animated GIF, or a video file (needs ffmpeg); it gives 8 frames.");
-            return 0;
-        }
+        var a = Flags.Parse(argv);
         var modelDir = a.Require("model");
-        var generation = GenerationArgs.Read(a, 256);
+        var generation = GenerationArgs.Read(a, DefaultMaxNewTokens);
         var images = a.GetAll("image");
         foreach (var img in images)
         {

@@ -7,19 +7,35 @@ namespace MantisNative.Cli;
 /// reads records as training would and prints what would be kept and skipped, with reasons.</summary>
 public static class CheckDataCommand
 {
-    public const string Help = "validate Mantis-Instruct records (JSON, JSONL, Parquet; file, folder or glob) and report bad ones";
+    private const int DefaultExamples = 5;
 
     /// <summary>Paths are positional or --data (README "Command-line flags"), both repeatable.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "data", "image-root", "image-check", "examples" }, new[] { "strict", "allow-open", "allow-external-image-paths", "help" });
+    public static readonly CommandFlags Flags = new("check-data", "validate Mantis-Instruct records (JSON, JSONL, Parquet; file, folder or glob) and report bad ones",
+        new[]
+        {
+            CliOption.Value("data", "PATH", "records: a file, folder or glob (repeatable; paths may also be given without --data)"),
+            CliOption.Value("image-root", "DIR", "folder image paths are resolved under", "each records file's folder"),
+            CliOption.Value("image-check", "none|exists|header|decode", "how far each image is checked", "decode"),
+            CliOption.Value("examples", "N", "bad records shown per problem kind", CliOption.Show(DefaultExamples)),
+            CliOption.Switch("strict", "stop at the first bad record (exit 1) instead of skipping it"),
+            CliOption.Switch("allow-open", "keep records whose last turn is not the assistant's"),
+            CliOption.Switch("allow-external-image-paths", "allow absolute image paths and ones leading out of the data folder / --image-root"),
+        })
+    {
+        Positional = "[PATH...]",
+        Notes = new[] { "Reads the records as training would; exit 0 when all are kept, 3 when some would be skipped, 2 without a path." },
+        Examples = new[] { "check-data data/synthetic/train.jsonl", "check-data --data 'mantis-instruct/*/train-*.parquet' --image-check exists" },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("check-data", argv);
+        var a = Flags.Parse(argv);
         var paths = a.GetAll("data").Concat(a.Positional).ToList();
-        if (a.Flag("help") || paths.Count == 0)
+        if (paths.Count == 0)
         {
-            Console.WriteLine("usage: mantis check-data PATH... | --data PATH... [--strict] [--image-root DIR] [--image-check none|exists|header|decode] [--allow-open] [--allow-external-image-paths] [--examples N]");
-            return a.Flag("help") ? 0 : 2;
+            Console.WriteLine("usage: mantis " + CommandHelp.DerivedUsage(Flags));
+            Console.WriteLine("see mantis check-data --help");
+            return 2;
         }
         var check = a.Get("image-check") switch
         {
@@ -39,7 +55,7 @@ public static class CheckDataCommand
             RequireFinalAssistant = !a.Flag("allow-open"),
             AllowExternalImagePaths = a.Flag("allow-external-image-paths"),
         };
-        var report = new RecordReport(a.GetInt("examples", 5));
+        var report = new RecordReport(a.GetInt("examples", DefaultExamples));
         var sw = Stopwatch.StartNew();
         long images = 0;
         foreach (var path in paths)

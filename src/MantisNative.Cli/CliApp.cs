@@ -3,23 +3,23 @@ namespace MantisNative.Cli;
 /// <summary>Entry point of the `mantis` program: dispatches subcommands and turns user errors into one line.</summary>
 public static class CliApp
 {
-    /// <summary>Each subcommand: name, one-line help, and its runner (takes the arguments after the name).</summary>
+    /// <summary>Each subcommand: name, one-line help (its flag table's summary), and its runner (takes the arguments after the name).</summary>
     private static readonly (string Name, string Help, Func<string[], int> Run)[] Commands =
     {
-        ("train", TrainCommand.Help, TrainCommand.Run),
-        ("forward", "run a model on a safetensors of inputs, write logits/loss/grads", ForwardCommand.Run),
-        ("tokenize", TokenizeCommand.Help, TokenizeCommand.Run),
-        ("make-data", MakeDataCommand.Help, MakeDataCommand.Run),
-        ("check-data", CheckDataCommand.Help, CheckDataCommand.Run),
-        ("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", InfoCommand.Run),
-        ("gpu-check", GpuCheckCommand.Help, GpuCheckCommand.Run),
-        ("kernels", "kernels compile [--arch compute_XX|sm_XX]: compile every CUDA kernel with NVRTC", KernelsCommand.Run),
-        ("eval", EvalCommand.Help, EvalCommand.Run),
-        ("chat", ChatCommand.Help, ChatCommand.Run),
-        ("preprocess", PreprocessCommand.Help, PreprocessCommand.Run),
-        ("make-checkpoint", MakeCheckpointCommand.Help, MakeCheckpointCommand.Run),
-        ("quantize", QuantizeCommand.Help, QuantizeCommand.Run),
-        ("merge", MergeCommand.Help, MergeCommand.Run),
+        ("train", TrainCommand.Flags.Summary, TrainCommand.Run),
+        ("forward", ForwardCommand.Flags.Summary, ForwardCommand.Run),
+        ("tokenize", TokenizeCommand.Flags.Summary, TokenizeCommand.Run),
+        ("make-data", MakeDataCommand.Flags.Summary, MakeDataCommand.Run),
+        ("check-data", CheckDataCommand.Flags.Summary, CheckDataCommand.Run),
+        ("info", InfoCommand.Flags.Summary, InfoCommand.Run),
+        ("gpu-check", GpuCheckCommand.Flags.Summary, GpuCheckCommand.Run),
+        ("kernels", KernelsCommand.Summary, KernelsCommand.Run),
+        ("eval", EvalCommand.Flags.Summary, EvalCommand.Run),
+        ("chat", ChatCommand.Flags.Summary, ChatCommand.Run),
+        ("preprocess", PreprocessCommand.Flags.Summary, PreprocessCommand.Run),
+        ("make-checkpoint", MakeCheckpointCommand.Flags.Summary, MakeCheckpointCommand.Run),
+        ("quantize", QuantizeCommand.Flags.Summary, QuantizeCommand.Run),
+        ("merge", MergeCommand.Flags.Summary, MergeCommand.Run),
     };
 
     /// <summary>
@@ -50,20 +50,33 @@ public static class CliApp
 
     public static int Run(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0 || args[0] is "-h" or "--help" || args is ["help"])
         {
             PrintHelp();
-            return args.Length == 0 ? 0 : 0;
+            return 0;
         }
+        // `mantis help train` is `mantis train --help` (and `mantis help kernels check` is `mantis kernels check --help`)
+        if (args[0] == "help") return Run(args[1..].Append("--help").ToArray());
         var cmd = Commands.FirstOrDefault(c => c.Name == args[0]);
         if (cmd.Run is null)
         {
-            Console.Error.WriteLine($"mantis: unknown command '{args[0]}' (commands: {string.Join(", ", Commands.Select(c => c.Name))})");
+            var closest = OptionSuggestion.Closest(args[0], CommandNames);
+            Console.Error.WriteLine($"mantis: unknown command '{args[0]}'{(closest is null ? "" : $" (did you mean {closest}?)")} (commands: {string.Join(", ", Commands.Select(c => c.Name))})");
             return 2;
         }
         try
         {
             return cmd.Run(args[1..]);
+        }
+        catch (HelpRequestedException h)
+        {
+            Console.Write(CommandHelp.Render(h.Flags));
+            return 0;
+        }
+        catch (CliUsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
         }
         catch (MantisException e)
         {
@@ -86,6 +99,11 @@ public static class CliApp
     {
         Console.WriteLine("mantis — train and run Mantis-style multi-image vision-language models");
         Console.WriteLine();
-        foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Help}");
+        Console.WriteLine("usage: mantis COMMAND [options]");
+        Console.WriteLine();
+        Console.WriteLine("commands:");
+        foreach (var c in Commands) Console.WriteLine($"  {c.Name,-16} {c.Help}");
+        Console.WriteLine();
+        Console.WriteLine("mantis COMMAND --help (or mantis help COMMAND) lists a command's options with their defaults.");
     }
 }

@@ -11,6 +11,9 @@ public sealed class CliArgs
     public List<string> Positional { get; } = new();
     public string Command { get; }
 
+    /// <summary>`--help` (anywhere before `--`) or `-h` (where an option name may stand) was given; parsing stopped there.</summary>
+    public bool HelpRequested { get; }
+
     /// <param name="valueOptions">options that take a value, without the leading dashes</param>
     /// <param name="flagOptions">switches without a value</param>
     /// <param name="aliases">other spellings of value options (alias to the name the command reads), README "Command-line flags"</param>
@@ -23,10 +26,13 @@ public sealed class CliArgs
         var takesValue = new HashSet<string>(valueOptions.Concat(aliases.Keys));
         var isFlag = new HashSet<string>(flagOptions);
         var list = args.ToList();
+        // `--help` is never a value anyone means, so it wins wherever it stands (`mantis eval --model --help`)
+        if (list.TakeWhile(t => t != "--").Contains("--help")) { HelpRequested = true; return; }
         for (int i = 0; i < list.Count; i++)
         {
             var a = list[i];
             if (a == "--") { Positional.AddRange(list.Skip(i + 1)); break; }
+            if (a == "-h") { HelpRequested = true; return; }
             if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
             {
                 var name = a[2..];
@@ -42,10 +48,13 @@ public sealed class CliArgs
                     l.Add(v);
                 }
                 else if (isFlag.Contains(name) && inline is null) _flags.Add(name);
+                else if (isFlag.Contains(name))
+                    throw new CliUsageException($"mantis {command}: --{name} is a switch and takes no value (got --{name}={inline}); see mantis {command} --help");
                 else
                 {
-                    var known = takesValue.Concat(isFlag).OrderBy(s => s).Select(s => "--" + s);
-                    throw new MantisException($"mantis {command}: unknown option --{name} (known: {string.Join(", ", known)})");
+                    // one line: the closest name the command takes, and where the full list is
+                    var closest = OptionSuggestion.Closest(name, takesValue.Concat(isFlag));
+                    throw new CliUsageException($"mantis {command}: unknown option --{name}{(closest is null ? "" : $" (did you mean --{closest}?)")}; see mantis {command} --help");
                 }
             }
             else Positional.Add(a);

@@ -12,31 +12,44 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    public const string Help = "accuracy per task family on held-out records: --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE]";
     public const string DefaultOutput = "eval-predictions.jsonl";
+    private const int DefaultMaxNewTokens = 16;
 
-    public static readonly CommandFlags Flags = new(
-        new[] { "model", "data", "split", "limit", "output", "max-new-tokens", "threads", "system-prompt", "weights" }.Concat(BenchmarkEval.Names).ToArray(),
-        new[] { "help", "allow-unused-weights" }.Concat(BenchmarkEval.Flags).ToArray());
+    public static readonly CommandFlags Flags = new("eval", "accuracy per task family on held-out records, or on one of the paper's benchmarks",
+        new[]
+        {
+            CliOption.Needed("model", "DIR", "model folder (Hugging Face layout, or a quantized folder)"),
+            CliOption.Needed("data", "DIR|FILE", "records: DIR/<split>.jsonl, or a records file or glob read as it is; with --benchmark, the benchmark's folder"),
+            CliOption.Value("split", "NAME", "which DIR/<split>.jsonl to read", "heldout, when the folder has one"),
+            CliOption.Value("limit", "N", "score only the first N records", "all"),
+            CliOption.Value("output", "FILE.jsonl", "every prediction as JSONL", $"{DefaultOutput}; with --benchmark, eval-<benchmark>.jsonl"),
+            CliOption.Value("max-new-tokens", "N", "most tokens generated per answer", $"{DefaultMaxNewTokens}; with --benchmark, {BenchmarkEval.DefaultMaxNewTokens}"),
+            CliOption.Value("threads", "N", "records answered in parallel; 0: automatic (parallel records for small models)", "0"),
+            CliOption.Value("system-prompt", "TEXT", "system turn put before each question", "the model's own, or none"),
+            LoadOptions.WeightsOption,
+            LoadOptions.AllowUnusedWeightsOption,
+        }.Concat(BenchmarkEval.Options))
+    {
+        Usage = new[]
+        {
+            "eval --model DIR --data DIR|FILE [--split NAME] [--limit N] [--output FILE.jsonl] [options]",
+            "eval --benchmark NAME --model DIR --data DIR [--output FILE.jsonl] [--chart FILE.png] [--resume] [options]",
+            "eval --write-samples DIR",
+        },
+        Notes = new[] { "Greedy answers, parsed as the paper's harness parses them; accuracy per task family beside chance." },
+        Examples = new[]
+        {
+            "eval --model runs/mantis-tiny/model --data data/synthetic",
+            "eval --benchmark mantis-eval --data benchmarks/mantis-eval --model DIR --limit 50",
+        },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("eval", argv);
-        if (a.Flag("help"))
-        {
-            Console.WriteLine("usage: mantis eval --model DIR --data DIR_OR_FILE [--split heldout] [--limit N] [--output FILE.jsonl]");
-            Console.WriteLine("                   [--max-new-tokens 16] [--threads N] [--system-prompt TEXT]");
-            Console.WriteLine("  --data DIR picks DIR/<split>.jsonl (default split: heldout, when the folder has one); a file or glob is read as it is.");
-            Console.WriteLine($"  predictions go to --output (default {DefaultOutput}).");
-            Console.WriteLine("       mantis eval --benchmark nlvr2|qbench2|mantis-eval|blink|mvbench --data DIR --model DIR [--output FILE.jsonl]");
-            Console.WriteLine("                   [--chart FILE.png] [--limit N] [--resume] [--batch-size 8] [--max-new-tokens 64] [--frames 8]");
-            Console.WriteLine("  one of the paper's benchmarks from a local copy in its published layout, scored as the reference harness scores it.");
-            Console.WriteLine("       mantis eval --write-samples DIR   writes a few made-up items of each benchmark in its published layout");
-            return 0;
-        }
+        var a = Flags.Parse(argv);
         if (a.Get("write-samples") is { } samples) return BenchmarkEval.WriteSamples(samples);
         if (a.Has("benchmark")) return BenchmarkEval.Run(a);
-        foreach (var only in BenchmarkEval.Names.Concat(BenchmarkEval.Flags))
+        foreach (var only in BenchmarkEval.Names)
             if (a.Has(only))
                 throw new MantisException($"mantis eval: --{only} needs --benchmark");
         if (a.Positional.Count > 0) throw new MantisException($"mantis eval: unexpected argument '{a.Positional[0]}'");
@@ -44,7 +57,7 @@ public static class EvalCommand
         var split = a.Get("split") ?? (EvalData.SplitFile(data, "heldout") is not null ? "heldout" : null);
         int? limit = a.Has("limit") ? a.GetInt("limit", 0) : null;
         if (limit is < 1) throw new MantisException($"mantis eval: --limit must be at least 1, got {limit}");
-        int maxNew = a.GetInt("max-new-tokens", 16);
+        int maxNew = a.GetInt("max-new-tokens", DefaultMaxNewTokens);
         if (maxNew < 1) throw new MantisException($"mantis eval: --max-new-tokens must be at least 1, got {maxNew}");
         int threads = a.GetInt("threads", 0);
         if (threads < 0) throw new MantisException($"mantis eval: --threads must be 0 (automatic) or more, got {threads}");

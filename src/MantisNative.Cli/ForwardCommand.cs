@@ -15,12 +15,26 @@ namespace MantisNative.Cli;
 public static class ForwardCommand
 {
     /// <summary>The inputs file is the command's data (README "Command-line flags"); --inputs is its older spelling.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "model", "data", "output", "device" }, new[] { "grads", "train-vision", "allow-unused-weights" },
-        new Dictionary<string, string> { ["inputs"] = "data" });
+    public static readonly CommandFlags Flags = new("forward", "run a model on a safetensors of inputs, write logits/loss/grads",
+        new[]
+        {
+            CliOption.Needed("model", "DIR", "Hugging Face model folder (config.json + safetensors)"),
+            CliOption.Needed("data", "FILE.safetensors", "inputs: input_ids, optional pixel_values, labels, attention_mask"),
+            CliOption.Needed("output", "FILE.safetensors", "where logits, loss, image_features (and grad.<name>) go"),
+            CliOption.Value("device", "cpu|cuda[:N]|auto", "where the model runs; auto takes the GPU when a driver and a device exist", "cpu"),
+            CliOption.Switch("grads", "also backpropagate the loss and write grad.<name> of every trainable parameter (needs labels)"),
+            CliOption.Switch("train-vision", "count the vision tower as trainable, so --grads writes its gradients too"),
+            LoadOptions.AllowUnusedWeightsOption,
+        },
+        new Dictionary<string, string> { ["inputs"] = "data" })
+    {
+        Notes = new[] { "For comparing with a PyTorch dump of the same model and inputs. On a GPU the weights are bf16 and every output is copied back to the host." },
+        Examples = new[] { "forward --model tiny-siglip-llama --data inputs.safetensors --output out.safetensors --grads" },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("forward", argv);
+        var a = Flags.Parse(argv);
         string modelDir = a.Require("model"), inputs = a.Require("data"), output = a.Require("output");
         if (a.Positional.Count > 0) throw new MantisException($"mantis forward: unexpected argument '{a.Positional[0]}'");
         OutputPath.EnsureWritable(output);

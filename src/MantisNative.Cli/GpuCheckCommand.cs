@@ -12,15 +12,31 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class GpuCheckCommand
 {
-    public const string Help = "check every op and the fixture models on the GPU against the CPU, with timings (--fixtures DIR --output FILE.json)";
+    private const int DefaultRuns = 20;
 
     /// <summary>The JSON report is what the command writes, so --output (README "Command-line flags"); --json is its older spelling.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "target", "device", "fixtures", "output", "seed", "runs", "only" }, new[] { "small", "no-timings" },
-        new Dictionary<string, string> { ["json"] = "output" });
+    public static readonly CommandFlags Flags = new("gpu-check", "check every op and the fixture models on the GPU against the CPU, with timings",
+        new[]
+        {
+            CliOption.Value("target", "cuda|cpu|cpu-bf16", "what is checked against the CPU op: the GPU, or the CPU itself (cpu-bf16 imitates bf16 rounding), for machines without a GPU", "cuda"),
+            GpuIndexArg.Option,
+            CliOption.Value("fixtures", "DIR", "folder of transformers fixtures (tiny-*-llama) to check whole models on (without it: no model checks)"),
+            CliOption.Value("output", "FILE.json", "also write the report as JSON"),
+            CliOption.Value("seed", "N", "seed of the random inputs", "a fresh one, printed on the first line"),
+            CliOption.Value("runs", "N", "timed runs per op", CliOption.Show(DefaultRuns)),
+            CliOption.Value("only", "SECTIONS", $"comma-separated subset of {string.Join(",", GpuCheck.Sections)}", "all"),
+            CliOption.Switch("small", "small shapes only (quick)"),
+            CliOption.Switch("no-timings", "check correctness only, no timings"),
+        },
+        new Dictionary<string, string> { ["json"] = "output" })
+    {
+        Notes = new[] { "Every op against the CPU op (forward and backward, outputs poisoned), then the fixture models, then timings; one table last. Exit 1 on any failure." },
+        Examples = new[] { "gpu-check --fixtures fixtures --output gpu-check.json", "gpu-check --target cpu --small --no-timings" },
+    };
 
     public static int Run(string[] args)
     {
-        var a = Flags.Parse("gpu-check", args);
+        var a = Flags.Parse(args);
         if (a.Positional.Count > 0) throw new MantisException($"mantis gpu-check: unexpected argument '{a.Positional[0]}'");
         string kind = a.Get("target") ?? "cuda";
         int gpu = GpuIndexArg.Parse(a); // checked whatever the target, so a bad --device is never silently ignored
@@ -31,7 +47,7 @@ public static class GpuCheckCommand
             Seed = a.Has("seed") ? a.GetInt("seed", 0) : Environment.TickCount & 0x7fffffff,
             LargeShapes = !a.Flag("small"),
             Timings = !a.Flag("no-timings"),
-            Runs = a.GetInt("runs", 20),
+            Runs = a.GetInt("runs", DefaultRuns),
             FixturesDir = a.Get("fixtures"),
             Sections = Sections(a.Get("only")),
         };

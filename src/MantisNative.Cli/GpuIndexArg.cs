@@ -8,6 +8,8 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class GpuIndexArg
 {
+    public static readonly CliOption Option = CliOption.Value("device", "N|cuda:N", "which GPU", "0");
+
     public static int Parse(CliArgs a)
     {
         var s = a.Get("device");

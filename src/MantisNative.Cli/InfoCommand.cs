@@ -8,11 +8,14 @@ namespace MantisNative.Cli;
 public static class InfoCommand
 {
     /// <summary>info takes no flags; declaring the empty set makes a stray argument an error instead of being ignored.</summary>
-    public static readonly CommandFlags Flags = new(Array.Empty<string>(), Array.Empty<string>());
+    public static readonly CommandFlags Flags = new("info", "version, CPU features, threads, CUDA driver, NVRTC, cuBLASLt", Array.Empty<CliOption>())
+    {
+        Examples = new[] { "info" },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("info", argv);
+        var a = Flags.Parse(argv);
         if (a.Positional.Count > 0) throw new MantisException($"mantis info: unexpected argument '{a.Positional[0]}'");
         var version = typeof(InfoCommand).Assembly.GetName().Version;
         Console.WriteLine($"MantisNative {version}");

@@ -14,12 +14,24 @@ namespace MantisNative.Cli;
 public static class KernelsCheckCommand
 {
     /// <summary>--output for the JSON report (README "Command-line flags"); --json is its older spelling.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "device", "group", "output", "kernels", "cache" }, Array.Empty<string>(),
-        new Dictionary<string, string> { ["json"] = "output" });
+    public static readonly CommandFlags Flags = new("kernels check", "run every kernel on the GPU against the CPU engine on its op case's inputs (needs a GPU)",
+        new[]
+        {
+            GpuIndexArg.Option,
+            CliOption.Value("group", "NAME", $"check only this group, repeatable (groups: {string.Join(", ", KernelChecks.Groups)}; opt-in: {string.Join(", ", KernelChecks.OptInGroups)})", "every group but the opt-in ones"),
+            CliOption.Value("output", "FILE.json", "also write the results as JSON"),
+            KernelsCommand.KernelsDirOption,
+            KernelsCommand.CacheOption,
+        },
+        new Dictionary<string, string> { ["json"] = "output" })
+    {
+        Notes = new[] { "Outputs are poisoned before each run; tolerances from Diagnostics.Tolerances (docs/op-checks.md). One line per comparison; exit 1 on any failure." },
+        Examples = new[] { "kernels check --output kernels-check.json", "kernels check --device cuda:1 --group attention" },
+    };
 
     public static int Run(string[] args)
     {
-        var a = Flags.Parse("kernels check", args);
+        var a = Flags.Parse(args);
         if (a.Positional.Count > 0) throw new MantisException($"mantis kernels check: unexpected argument '{a.Positional[0]}'");
         if (!CudaDriver.IsAvailable) { Console.Error.WriteLine($"error: no usable CUDA driver: {CudaDriver.UnavailableReason}"); return 1; }
         if (!Nvrtc.IsAvailable) { Console.Error.WriteLine($"error: NVRTC not found: {Nvrtc.UnavailableReason}"); return 1; }

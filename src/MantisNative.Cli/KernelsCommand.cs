@@ -11,20 +11,47 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class KernelsCommand
 {
-    public static readonly CommandFlags CompileFlags = new(new[] { "arch", "kernels", "cache" }, new[] { "table" });
+    public const string Summary = "compile every CUDA kernel with NVRTC (kernels compile), or check each on the GPU (kernels check)";
+
+    public static readonly CliOption KernelsDirOption = CliOption.Value("kernels", "DIR", "the kernel sources", $"${KernelCatalog.EnvironmentVariable}, else a kernels/ folder beside the program, the current folder or above them");
+    public static readonly CliOption CacheOption = CliOption.Value("cache", "DIR", "compiled-module cache folder", $"${KernelDiskCache.EnvironmentVariable}, else ~/.cache/mantis/kernels");
+
+    public static readonly CommandFlags CompileFlags = new("kernels compile", "compile every CUDA kernel source with the NVRTC found, filling the module cache; one line per source and target",
+        new[]
+        {
+            CliOption.Value("arch", "compute_XX|sm_XX", "target, repeatable: PTX (compute_XX) or CUBIN (sm_XX)", "the GPU's own, else what CI checks: compute_80 and sm_90a"),
+            KernelsDirOption,
+            CacheOption,
+            CliOption.Switch("table", "also print each kernel's registers, shared memory and spills"),
+        })
+    {
+        Notes = new[] { "Exit 1 when any compilation fails. The same code path as the CI compile test (KernelCompiler)." },
+        Examples = new[] { "kernels compile", "kernels compile --arch compute_80 --arch sm_90a --table" },
+    };
+
+    /// <summary>`mantis kernels` alone or with --help: the two subcommands' usage lines, from their tables.</summary>
+    private static void PrintOverview()
+    {
+        Console.WriteLine($"usage: mantis {CommandHelp.DerivedUsage(CompileFlags)}");
+        Console.WriteLine($"       mantis {CommandHelp.DerivedUsage(KernelsCheckCommand.Flags)}");
+        Console.WriteLine();
+        Console.WriteLine($"  compile  {CompileFlags.Summary}");
+        Console.WriteLine($"  check    {KernelsCheckCommand.Flags.Summary}");
+        Console.WriteLine();
+        Console.WriteLine("mantis kernels compile --help and mantis kernels check --help list their options.");
+    }
 
     public static int Run(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.WriteLine("usage: mantis kernels compile [--arch compute_XX|sm_XX]... [--kernels DIR] [--cache DIR] [--table]");
-            Console.WriteLine("       mantis kernels check [--device N|cuda:N] [--group NAME]... [--output FILE.json]   (needs a GPU)");
+            PrintOverview();
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "check") return KernelsCheckCommand.Run(args[1..]);
         if (args[0] != "compile")
             throw new MantisException($"mantis kernels: unknown subcommand '{args[0]}' (known: compile, check)");
-        var a = CompileFlags.Parse("kernels compile", args[1..]);
+        var a = CompileFlags.Parse(args[1..]);
         if (a.Positional.Count > 0) throw new MantisException($"mantis kernels compile: unexpected argument '{a.Positional[0]}'");
 
         if (!Nvrtc.IsAvailable)

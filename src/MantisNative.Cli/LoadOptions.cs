@@ -11,6 +11,12 @@ internal static class LoadOptions
 {
     public const string WeightsValues = "auto, f32, bf16, f16, int8 or nf4";
 
+    public static readonly CliOption AllowUnusedWeightsOption =
+        CliOption.Switch("allow-unused-weights", "load a checkpoint holding tensors the config does not use, with a warning (default: an error)");
+
+    public static readonly CliOption WeightsOption = CliOption.Value("weights", "auto|f32|bf16|f16|int8|nf4",
+        "how weight matrices are held (auto: 16-bit checkpoints as they are, quantized folders quantized; docs/quantization.md)", "auto");
+
     public static ModelLoadOptions From(CliArgs a) =>
         new() { AllowUnusedWeights = a.Flag("allow-unused-weights"), Warn = Console.Error.WriteLine };
 

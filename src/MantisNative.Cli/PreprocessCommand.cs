@@ -9,22 +9,29 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class PreprocessCommand
 {
-    public const string Help = "image processor output as safetensors: --processor siglip|clip [--size N] | --processor-config FILE, --output FILE IMAGE...";
+    private const int SiglipSize = 384, ClipSize = 336;
 
     /// <summary>Images are positional or --image (as in chat, README "Command-line flags"), both repeatable. The file is a
     /// processor config, so --processor-config (train's --config is a training config); --config is its older spelling.</summary>
-    public static readonly CommandFlags Flags = new(new[] { "processor", "processor-config", "size", "output", "image" }, new[] { "help" },
-        new Dictionary<string, string> { ["config"] = "processor-config" });
+    public static readonly CommandFlags Flags = new("preprocess", "write the image processor's output for each image as safetensors",
+        new[]
+        {
+            CliOption.Value("processor", "siglip|clip", "the image processor (or give --processor-config)"),
+            CliOption.Value("processor-config", "FILE", "a preprocessor_config.json to take the processor and its size from"),
+            CliOption.Value("size", "PX", "side the image is resized to", $"{SiglipSize} for siglip, as SigLIP-so400m; {ClipSize} for clip, as CLIP ViT-L/14-336"),
+            CliOption.Needed("output", "FILE.safetensors", "one float32 [3, H, W] tensor per image, named by its file name"),
+            CliOption.Value("image", "FILE", "an image, repeatable (images may also be given without --image)"),
+        },
+        new Dictionary<string, string> { ["config"] = "processor-config" })
+    {
+        Usage = new[] { "preprocess (--processor siglip|clip [--size PX] | --processor-config FILE) --output FILE.safetensors (IMAGE... | --image FILE...)" },
+        Notes = new[] { "For comparing with transformers' image processor on the same files." },
+        Examples = new[] { "preprocess --processor siglip --output pixels.safetensors a.png b.jpg", "preprocess --processor-config model/preprocessor_config.json --output px.safetensors --image a.png" },
+    };
 
     public static int Run(string[] argv)
     {
-        var a = Flags.Parse("preprocess", argv);
-        if (a.Flag("help"))
-        {
-            Console.WriteLine("usage: mantis preprocess (--processor siglip|clip [--size N] | --processor-config preprocessor_config.json) --output FILE.safetensors (IMAGE... | --image IMAGE...)");
-            Console.WriteLine("  default size: 384 (siglip, as SigLIP-so400m), 336 (clip, as CLIP ViT-L/14-336)");
-            return 0;
-        }
+        var a = Flags.Parse(argv);
         var output = a.Require("output");
         var images = a.GetAll("image").Concat(a.Positional).ToList();
         if (images.Count == 0) throw new MantisException("mantis preprocess: no IMAGE files given");
@@ -73,7 +80,7 @@ public static class PreprocessCommand
             return p;
         }
         if (kind is null) throw new MantisException("mantis preprocess: give --processor siglip|clip or --processor-config FILE");
-        int size = a.GetInt("size", kind == ImageProcessorKind.Siglip ? 384 : 336);
+        int size = a.GetInt("size", kind == ImageProcessorKind.Siglip ? SiglipSize : ClipSize);
         if (size < 1 || size > Data.Images.ImageResizeSize.MaxSide)
             throw new MantisException($"mantis preprocess: --size {size} is out of range (1..{Data.Images.ImageResizeSize.MaxSide})");
         return ImageProcessor.ForVisionConfig(kind.Value, size);

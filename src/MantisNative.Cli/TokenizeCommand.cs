@@ -12,16 +12,26 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class TokenizeCommand
 {
-    public const string Help = "tokenize text with a tokenizer.json: --tokenizer DIR|FILE [--special] [--no-bos] (TEXT | --file FILE | -)";
-
     /// <summary>Standard input as bytes (a seam for tests, which cannot feed the process's own stdin).</summary>
     public static Func<Stream> OpenStandardInput = Console.OpenStandardInput;
 
-    public static readonly CommandFlags Flags = new(new[] { "tokenizer", "file" }, new[] { "special", "no-bos" });
+    public static readonly CommandFlags Flags = new("tokenize", "tokenize text with a tokenizer.json and print the ids as a JSON array",
+        new[]
+        {
+            CliOption.Needed("tokenizer", "DIR|FILE", "tokenizer.json, or a model folder holding one"),
+            CliOption.Value("file", "FILE|-", "read the text from FILE (bytes, must be UTF-8), - for standard input; instead of TEXT"),
+            CliOption.Switch("special", "match special tokens written in the text (<|eot_id|>, ...); without it they are plain text"),
+            CliOption.Switch("no-bos", "do not add BOS (added whenever the tokenizer names one)"),
+        })
+    {
+        Usage = new[] { "tokenize --tokenizer DIR|FILE [--special] [--no-bos] (TEXT | --file FILE | -)" },
+        Notes = new[] { "TEXT is one argument (quote it); - reads standard input. Use -- before a TEXT that starts with a dash." },
+        Examples = new[] { "tokenize --tokenizer runs/mantis-tiny/model \"How many images show a circle?\"", "tokenize --tokenizer tokenizer.json --special --file prompt.txt" },
+    };
 
     public static int Run(string[] args)
     {
-        var a = Flags.Parse("tokenize", args);
+        var a = Flags.Parse(args);
         var path = a.Require("tokenizer");
         string text = ReadText(a);
         var tokenizer = ByteLevelBpeTokenizer.Load(path);

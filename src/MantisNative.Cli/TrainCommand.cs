@@ -10,8 +10,6 @@ namespace MantisNative.Cli;
 /// </summary>
 public static class TrainCommand
 {
-    public const string Help = "instruction-tune a model (no arguments: the built-in tiny default run)";
-
     /// <summary>The flags every other command uses, as aliases of the Hugging Face Trainer names train documents.</summary>
     private static readonly Dictionary<string, string> ShortNames = new()
     {
@@ -38,15 +36,38 @@ public static class TrainCommand
         finally { Console.CancelKeyPress -= onCtrlC; }
     }
 
-    /// <summary>Every Hugging Face key in snake_case and kebab-case, the config file and resume folder; the short names as aliases.</summary>
-    public static readonly CommandFlags Flags = new(
-        TrainingConfig.Keys.SelectMany(k => new[] { k, k.Replace('_', '-') }).Distinct().Concat(new[] { "config", "resume" }).ToArray(),
-        new[] { "no-eval", "plain" }, ShortNames)
+    /// <summary>
+    /// Every Hugging Face key (TrainingConfig.Keys) in snake_case with its kebab-case twin, the config file and resume
+    /// folder, the two switches; the short names as aliases.
+    /// </summary>
+    public static readonly CommandFlags Flags = new("train", "instruction-tune a model (no arguments: the built-in tiny default run)",
+        new[]
+        {
+            CliOption.Value("config", "FILE.json", "a JSON object of the settings below (Hugging Face Trainer names); flags override it"),
+            CliOption.Value("resume", "DIR", "continue from a checkpoint folder (OUTPUT_DIR/checkpoint-N): the same loss sequence as an uninterrupted run"),
+            CliOption.Switch("no-eval", "skip the held-out evaluation before and after training"),
+            CliOption.Switch("plain", "one text line per logged step instead of the progress bar (also when output is redirected)"),
+        }.Concat(TrainingConfig.Keys.Select(TrainSettingsHelp.Option)), ShortNames)
     {
         BoolValues = TrainingConfig.BoolKeys.SelectMany(k => new[] { k, k.Replace('_', '-') }).ToHashSet(),
+        Usage = new[] { "train [--config FILE.json] [--resume DIR] [--SETTING VALUE]... [--no-eval] [--plain]" },
+        Notes = new[]
+        {
+            "Settings take the Hugging Face Trainer names, as in the JSON config, and each is also accepted in kebab-case "
+            + "(--max_steps or --max-steps; --name=VALUE works too). A yes/no setting given alone means true (--strict).",
+            "Defaults are the built-in run's (tiny model, synthetic skills set); a --config file starts from TrainingConfig's "
+            + "own where they differ. Ctrl-C or SIGTERM saves a checkpoint and exits 130.",
+        },
+        Examples = new[]
+        {
+            "train",
+            "train --model_path DIR --train_data records.jsonl --eval_data heldout.jsonl --train projector,llm --learning_rate 1e-5",
+            "train --config train.json --max_steps 100",
+            "train --resume runs/mantis-tiny/checkpoint-600",
+        },
     };
 
-    public static CliArgs Args(string[] argv) => Flags.Parse("train", argv);
+    public static CliArgs Args(string[] argv) => Flags.Parse(argv);
 
     /// <summary>The run's settings: the config file (or the built-in default), then each --flag over it, validated.</summary>
     public static TrainingConfig ConfigFrom(CliArgs a)

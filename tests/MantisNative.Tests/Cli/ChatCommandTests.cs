@@ -55,7 +55,7 @@ public class ChatCommandTests
         AssertOneLineError(Run(Args("--top-p", "0", "q")), "--top-p");
         AssertOneLineError(Run(Args("--max-new-tokens", "x", "q")), "--max-new-tokens");
         AssertOneLineError(Run(Args("--seed", "-3", "q")), "--seed");
-        AssertOneLineError(Run(Args("--wat", "q")), "--wat");
+        AssertUsageError(Run(Args("--wat", "q")), "chat", "--wat");
         AssertOneLineError(Run(Args("only <image> one tag")), "<image>");
     }
 }

@@ -35,7 +35,7 @@ public class EvalCommandTests
         AssertOneLineError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--split", "valid", "--output", preds), "valid.jsonl");
         AssertOneLineError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--limit", "zero"), "--limit");
         AssertOneLineError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--limit", "0"), "--limit");
-        AssertOneLineError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--frobnicate"), "--frobnicate");
+        AssertUsageError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--frobnicate"), "eval", "--frobnicate");
         AssertOneLineError(Run("eval", "--data", tiny.DataDir), "--model");
         AssertOneLineError(Run("eval", "--model", tiny.ModelDir, "--data", tiny.DataDir, "--output", "/proc/no-such-dir/preds.jsonl"), "/proc/no-such-dir");
     }

@@ -259,6 +259,6 @@ public class FlagRuleTests
     [Test]
     public void InfoRefusesAStrayFlagInsteadOfIgnoringIt()
     {
-        CliRun.AssertOneLineError(CliRun.Run("info", "--verbose"), "--verbose");
+        CliRun.AssertUsageError(CliRun.Run("info", "--verbose"), "info", "--verbose");
     }
 }

@@ -45,7 +45,7 @@ public class ForwardCommandTests
         try
         {
             Assert.That(CliApp.Run(new[] { "forward", "--model", "/nonexistent/model", "--inputs", "x", "--output", Path.Combine(Path.GetTempPath(), "o.safetensors") }), Is.EqualTo(1));
-            Assert.That(CliApp.Run(new[] { "forward", "--bogus", "1" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "forward", "--bogus", "1" }), Is.EqualTo(2), "an option forward does not take: a usage error");
             Assert.That(CliApp.Run(new[] { "no-such-command" }), Is.EqualTo(2));
         }
         finally { Console.SetError(saved); }

@@ -146,7 +146,7 @@ public class TrainerTests
         Console.SetError(err);
         try
         {
-            Assert.That(CliApp.Run(new[] { "train", "--no-such-flag", "1" }), Is.EqualTo(1));
+            Assert.That(CliApp.Run(new[] { "train", "--no-such-flag", "1" }), Is.EqualTo(2), "a flag train does not take is a usage error");
             Assert.That(CliApp.Run(new[] { "train", "--learning_rate", "fast" }), Is.EqualTo(1));
             Assert.That(CliApp.Run(new[] { "train", "--config", "/nonexistent/train.json" }), Is.EqualTo(1));
             Assert.That(CliApp.Run(new[] { "train", "--lr_scheduler_type", "wavy" }), Is.EqualTo(1));
