@@ -12,12 +12,14 @@ using MantisNative.Training;
 namespace MantisNative.Bench;
 
 /// <summary>
-/// `train-step [--data DIR] [--steps N] [--warmup W] [--batches K] [--export FILE]`: Stopwatch timing of the
+/// `train-step [--data DIR] [--steps N] [--warmup W] [--batches K] [--padded] [--export FILE]`: Stopwatch timing of the
 /// built-in tiny model's training step (forward + backward + clip 1.0 + AdamW lr 1e-3, batch 32, vision tower
 /// frozen as in the default run), on K real batches of the synthetic set collated up front and cycled, so data
 /// loading is not timed. The model comes from the library's TrainingJob path (same tokenizer, config and init
 /// as `mantis train`). --export writes the initial weights, the K batches (image tokens already expanded) and
-/// the per-step losses to one safetensors file for bench/pytorch/tiny_train_step.py.
+/// the per-step losses to one safetensors file for bench/pytorch/tiny_train_step.py. The step is the trainer's
+/// (MantisModel.ForwardLoss: length groups, LM head on the rows with a target); --padded computes every padded
+/// position and the LM head on every row, as the PyTorch peer does, for a like-for-like kernel comparison.
 /// </summary>
 internal static class TrainStep
 {
@@ -26,6 +28,7 @@ internal static class TrainStep
         string data = Directory.Exists("/tmp/synth") ? "/tmp/synth" : "data/synthetic";
         int steps = 20, warmup = 3, nBatches = 4;
         string? export = null;
+        bool padded = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -35,6 +38,7 @@ internal static class TrainStep
                 case "--warmup": warmup = int.Parse(args[++i]); break;
                 case "--batches": nBatches = int.Parse(args[++i]); break;
                 case "--export": export = args[++i]; break;
+                case "--padded": padded = true; break;
                 default: Console.Error.WriteLine($"train-step: unknown argument {args[i]}"); return 2;
             }
         }
@@ -42,6 +46,7 @@ internal static class TrainStep
         var cfg = new TrainingConfig { TrainData = Path.Combine(data, "train.jsonl"), OutputDir = Path.Combine(Path.GetTempPath(), "mantis-train-step") };
         using var job = TrainingJob.Create(cfg);
         var model = job.Model;
+        model.LengthGrouping = !padded;
         model.SetTrainable(vision: cfg.Train.Contains("vision"), projector: cfg.Train.Contains("projector"), language: cfg.Train.Contains("llm"));
         var mc = model.Config;
 
@@ -72,8 +77,8 @@ internal static class TrainStep
             // the body of Trainer.Run for one step without accumulation
             using (var activations = new TensorScope())
             {
-                var output = model.Forward(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
-                losses.Add(output.Loss!.Item());
+                var output = model.ForwardLoss(batch.InputIds, batch.Size, batch.Pixels, batch.Labels, batch.AttentionMask);
+                losses.Add(output.Loss.Item());
                 Tape.Backward(output.Loss);
             }
             GradientClipping.Clip(tensors, cfg.MaxGradNorm);
@@ -85,7 +90,7 @@ internal static class TrainStep
 
         double total = times.Sum(), median = times.Order().ElementAt(times.Count / 2);
         int bsz = cfg.PerDeviceTrainBatchSize;
-        Console.WriteLine($"kernels: {GemmFamily.Active}");
+        Console.WriteLine($"kernels: {GemmFamily.Active}; step: {(padded ? "padded (every position, LM head on every row)" : "length groups, LM head on rows with a target")}");
         Console.WriteLine($"MantisNative train-step: tiny model ({model.Parameters.All.Sum(p => p.Tensor.Numel):N0} parameters, {tensors.Sum(t => t.Numel):N0} trainable), vocab {mc.Text.VocabSize}, batch {bsz}, threads {CpuParallel.Threads}");
         Console.WriteLine($"batch lengths (expanded): {string.Join(", ", layouts.Select(l => l.Length))}; images per batch: {string.Join(", ", batches.Select(b => b.ImageCount))}");
         Console.WriteLine($"losses: {string.Join(" ", losses.Select(l => l.ToString("F5", CultureInfo.InvariantCulture)))}");
