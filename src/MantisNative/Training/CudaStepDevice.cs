@@ -101,7 +101,7 @@ internal sealed class CudaStepDevice : StepDevice
         return peak;
     }
 
-    public override (long Uploads, long Reads) TakeSyncCopies() => _be.Context.SyncCopies.Take();
+    public override (long Uploads, long Reads, long Staged) TakeSyncCopies() => _be.Context.SyncCopies.Take();
 
     public override void Dispose()
     {
