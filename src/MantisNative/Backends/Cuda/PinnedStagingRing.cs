@@ -22,8 +22,9 @@ internal sealed unsafe class PinnedStagingRing : IDisposable
     /// <summary>The first ring's size; it doubles when one upload does not fit.</summary>
     public const long InitialCapacity = 1L << 20;
 
-    /// <summary>Largest upload staged here: a step's ids, masks, targets, RoPE tables and optimizer tables are far below.</summary>
-    public const long MaxUpload = 16L << 20;
+    /// <summary>Largest upload staged here (the ring grows to twice the largest): a step's ids, masks, targets and optimizer
+    /// tables are far below, a decoder's RoPE tables by position at 8k positions and head dim 128 are 2 MiB each.</summary>
+    public const long MaxUpload = 4L << 20;
 
     /// <summary>Copies allowed in flight before the host waits for the oldest (bounds the events held).</summary>
     public const int MaxInFlight = 256;
@@ -44,6 +45,9 @@ internal sealed unsafe class PinnedStagingRing : IDisposable
     /// <summary>Times the host had to wait for a copy before reusing its bytes (ring full or too many in flight).</summary>
     public long Waits { get; private set; }
 
+    /// <summary>Times the ring wrapped around to its start.</summary>
+    public long Wraps { get; private set; }
+
     /// <summary>Bytes of page-locked memory held.</summary>
     public long Capacity => _capacity;
 
@@ -62,7 +66,11 @@ internal sealed unsafe class PinnedStagingRing : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             long size = (n + Alignment - 1) / Alignment * Alignment;
             if (size > _capacity) Grow(size);
-            if (_head + size > _capacity) _head = 0;   // wrap: the tail [head, capacity) stays unused this lap
+            if (_head + size > _capacity)
+            {
+                _head = 0;   // wrap: the tail [head, capacity) stays unused this lap
+                Wraps++;
+            }
             long start = _head, end = start + size;
             while (_inFlight.Count >= MaxInFlight || Overlaps(start, end)) RetireOldest();
             source.CopyTo(new Span<byte>((void*)(_host + (nint)start), source.Length));
