@@ -204,7 +204,7 @@ public class EmulatedTrainingTests
     /// table entries go through the page-locked staging ring, and RoPE reads the decoder's tables by position, made
     /// once (docs/gpu-step.md, "Synchronising copies"). The staged uploads are counted too and held to the known
     /// numbers, so a new per-step upload shows. The LoRA run (dropout masks staged per module and micro-batch) is held
-    /// to no synchronising upload only: its reads are not yet at the contract (printed).
+    /// to no synchronising upload only: its first step's reads are not yet at the contract (30; printed).
     /// </summary>
     [TestCase("dev")]
     [TestCase("dev-ckpt")]
