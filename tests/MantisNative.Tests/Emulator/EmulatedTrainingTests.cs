@@ -203,8 +203,9 @@ public class EmulatedTrainingTests
     /// upload at all: a step's ids, splice index, key mask and targets and the optimizer's and gradient norm's changed
     /// table entries go through the page-locked staging ring, and RoPE reads the decoder's tables by position, made
     /// once (docs/gpu-step.md, "Synchronising copies"). The staged uploads are counted too and held to the known
-    /// numbers, so a new per-step upload shows. The LoRA run (dropout masks staged per module and micro-batch) is held
-    /// to no synchronising upload only: its first step's reads are not yet at the contract (30; printed).
+    /// numbers, so a new per-step upload shows. The LoRA run's staged uploads (its dropout masks, one per module and
+    /// micro-batch) are printed, not held to a number; it keeps to the two reads (its first step used to read every
+    /// adapted base weight for a row norm only DoRA needs).
     /// </summary>
     [TestCase("dev")]
     [TestCase("dev-ckpt")]
@@ -215,8 +216,8 @@ public class EmulatedTrainingTests
         {
             TestContext.Out.WriteLine($"{run} step {r.Step}: {r.SyncReads} synchronising reads, {r.SyncUploads} synchronising uploads, {r.StagedUploads} staged uploads");
             Assert.That(r.SyncUploads, Is.EqualTo(0), $"step {r.Step}: synchronising uploads");
-            if (run == "lora-dev") continue;
             Assert.That(r.SyncReads, Is.EqualTo(2), $"step {r.Step}: the loss sum and the gradient norm, nothing else");
+            if (run == "lora-dev") continue;
             Assert.That(r.StagedUploads, Is.EqualTo(KnownStagedUploadsPerStep + (r.Step == 1 ? 2 : 0)), $"step {r.Step}: staged uploads");
         }
     }
