@@ -49,8 +49,49 @@ extern "C" __global__ void reads_left_neighbour_without_barrier(float* p)
 extern "C" __global__ void too_much_static(float* p) { __shared__ float s[13000]; s[threadIdx.x] = 1.0f; p[0] = s[0]; }
 )";
 
-int main()
+// The staging-buffer contract a page-locked upload ring relies on (issue 12 item 4; Backends/Cuda/PinnedStagingRing):
+// the host may rewrite a page-locked source only after an event recorded behind the copy that reads it completed.
+// `emu_selftest pinned-reuse`, in its own process because the fault it ends with is sticky: first 100 rounds done
+// the right way (no error, the last round's bytes arrive), then a rewrite while the copy is in flight, which the
+// emulator must report at the copy's ordering point.
+static int pinned_reuse()
 {
+    void* ctx = nullptr;
+    int dev = 0;
+    cuInit(0);
+    cuDeviceGet(&dev, 0);
+    cuDevicePrimaryCtxRetain(&ctx, dev);
+    cuCtxSetCurrent(ctx);
+    void *stream = nullptr, *done = nullptr, *pinned = nullptr;
+    unsigned long long d = 0, d2 = 0;
+    expect("cuStreamCreate", cuStreamCreate(&stream, 1), 0);
+    expect("cuEventCreate", cuEventCreate(&done, 2), 0);
+    expect("cuMemHostAlloc", cuMemHostAlloc(&pinned, 4096, 0), 0);
+    expect("cuMemAlloc", cuMemAlloc_v2(&d, 4096), 0);
+    int errors = 0;
+    for (unsigned round = 0; round < 100; round++)
+    {
+        if (round > 0) errors += cuEventSynchronize(done) != 0;   // the previous copy has read the buffer
+        for (int i = 0; i < 1024; i++) ((unsigned*)pinned)[i] = round * 1024 + i;
+        errors += cuMemcpyHtoDAsync_v2(d, pinned, 4096, stream) != 0;
+        errors += cuEventRecord(done, stream) != 0;
+    }
+    expect("100 rewrites each after the previous copy's event: no error", errors + cuStreamSynchronize(stream), 0);
+    std::vector<unsigned> back(1024);
+    cuMemcpyDtoHAsync_v2(back.data(), d, 4096, stream);
+    expect("the last round's bytes arrived", back[0] == 99 * 1024 && back[1023] == 99 * 1024 + 1023, 1);
+    std::memset(pinned, 1, 4096);
+    expect("a copy from page-locked memory is queued", cuMemcpyHtoDAsync_v2(d, pinned, 4096, stream), 0);
+    ((unsigned char*)pinned)[100] = 2;   // the rewrite in flight: no event waited for
+    expect("the rewrite is reported at the copy's ordering point -> LAUNCH_FAILED", cuStreamSynchronize(stream), 719);
+    expect("and it is sticky, as a device fault", cuMemAlloc_v2(&d2, 4), 719);
+    std::printf(failures == 0 ? "all checks passed\n" : "%d checks FAILED\n", failures);
+    return failures;
+}
+
+int main(int argc, char** argv)
+{
+    if (argc > 1 && std::strcmp(argv[1], "pinned-reuse") == 0) return pinned_reuse();
     void* ctx = nullptr;
     int dev = 0;
     expect("cuMemAlloc before cuInit -> NOT_INITIALIZED", cuMemAlloc_v2(nullptr, 4), 3);

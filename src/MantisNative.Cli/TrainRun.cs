@@ -117,7 +117,8 @@ public static class TrainRun
     /// <summary>A GPU run's memory per logged step: the allocator's peak and the plan for the largest micro-batch shape.</summary>
     private static string DeviceFields(TrainingLog log) => log.PeakDeviceBytes == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
         $",\"peak_device_bytes\":{log.PeakDeviceBytes},\"planned_device_bytes\":{log.PlannedDeviceBytes}" +
-        $",\"sync_uploads_per_step\":{Num(log.SyncUploadsPerStep)},\"sync_reads_per_step\":{Num(log.SyncReadsPerStep)}");
+        $",\"sync_uploads_per_step\":{Num(log.SyncUploadsPerStep)},\"sync_reads_per_step\":{Num(log.SyncReadsPerStep)}" +
+        $",\"staged_uploads_per_step\":{Num(log.StagedUploadsPerStep)}");
 
     private static string Num(double v) => double.IsFinite(v) ? v.ToString("G9", CultureInfo.InvariantCulture) : "null";
 }

@@ -44,7 +44,7 @@ internal sealed partial class KernelChecks
     public static readonly IReadOnlyList<string> Groups = new[]
     {
         "buffers", "cast", "elementwise", "rmsnorm", "layernorm", "rope", "swiglu+gelu", "softmax", "embedding", "patch_embed",
-        "cross_entropy", "attention", "tensor_cores", "flash_attention", "attention_sm90", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops", "determinism",
+        "cross_entropy", "attention", "tensor_cores", "flash_attention", "attention_sm90", "adamw", "grad_norm", "cublaslt", "events", "tensor_ops", "determinism", "staging",
     };
 
     /// <summary>Runs one group; an exception becomes a failed result naming it, so one broken kernel does not hide the rest.</summary>
@@ -86,6 +86,7 @@ internal sealed partial class KernelChecks
                 case "events": EventsTimeWork(); break;
                 case "tensor_ops": TensorOpsMoveAndReduce(); break;
                 case "determinism": WeightGradientsAreBitIdentical(); break;
+                case "staging": StagingRingReusesBytesOnlyAfterTheirCopies(); break;
                 default: throw new MantisException($"unknown kernel check group '{group}' (known: {string.Join(", ", Groups)})");
             }
         }

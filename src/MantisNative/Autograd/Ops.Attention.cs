@@ -71,9 +71,27 @@ public static partial class Ops
         int tokens = checked((int)(x.Numel / ((long)dim * heads)));
         if (cos.Numel != (long)tokens * (dim / 2) || !cos.Shape.Equals(sin.Shape))
             throw new ArgumentException($"Rope: tables {cos.Shape} and {sin.Shape} for a tensor {x.Shape} of {tokens} tokens");
+        return RopeRows(x, cos, sin, tokens);
+    }
+
+    /// <summary>
+    /// Rotary embedding of x [batch, seq, heads, headDim] whose positions are 0..seq-1 in every sequence, from tables by
+    /// position (F32 [rows >= seq, headDim/2], row p for position p): a decoder's tables made once on its device
+    /// (<see cref="RopePositionTables"/>), so a step neither computes nor uploads any.
+    /// </summary>
+    public static Tensor RopeByPosition(Tensor x, Tensor cos, Tensor sin)
+    {
+        int dim = x.Dim(-1), seq = x.Dim(-3);
+        if (x.Rank != 4 || cos.Rank != 2 || cos.Dim(0) < seq || cos.Dim(1) != dim / 2 || !cos.Shape.Equals(sin.Shape))
+            throw new ArgumentException($"Rope: tables by position {cos.Shape} and {sin.Shape} for a tensor {x.Shape} (need [batch, seq, heads, dim] and at least seq rows of dim/2)");
+        return RopeRows(x, cos, sin, seq);
+    }
+
+    private static Tensor RopeRows(Tensor x, Tensor cos, Tensor sin, int period)
+    {
         var be = On("Rope", x, cos, sin);
-        var y = be.RopeForward(x, cos, sin);
-        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.RopeBackward(g, cos, sin)));
+        var y = be.RopeForward(x, cos, sin, period);
+        if (Tape.Needs(x)) Tape.Record(y, g => Accumulate(x, be.RopeBackward(g, cos, sin, period)));
         return y;
     }
 

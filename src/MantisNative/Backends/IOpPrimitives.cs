@@ -116,11 +116,13 @@ public interface IAttentionPrimitives
     (Tensor? Q, Tensor? K, Tensor? V) AttentionBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse, Tensor? keyValid,
         AttentionGeometry geo, bool needQ, bool needK, bool needV);
 
-    /// <summary>Rotary embedding of x [tokens, heads, dim] with F32 tables cos, sin [tokens, dim/2] (row t for token t).</summary>
-    Tensor RopeForward(Tensor x, Tensor cos, Tensor sin);
+    /// <summary>Rotary embedding of x [tokens, heads, dim] with F32 tables cos, sin [rows, dim/2]: token t reads table row
+    /// t % <paramref name="period"/> (period = tokens: a row per token; period = the sequence length of x [batch, seq,
+    /// heads, dim]: a table by position within the sequence, shared by the batch, as a decoder's device-resident one).</summary>
+    Tensor RopeForward(Tensor x, Tensor cos, Tensor sin, int period);
 
     /// <summary>The transposed rotation (the gradient of RopeForward).</summary>
-    Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin);
+    Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin, int period);
 }
 
 /// <summary>Copies between layouts; they move 2- or 4-byte words, so they serve every floating dtype a device keeps.</summary>

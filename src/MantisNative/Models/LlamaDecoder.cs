@@ -28,10 +28,11 @@ public sealed class LlamaLayer
     }
 
     /// <param name="x">[B, T, hidden]</param>
-    /// <param name="cos">RoPE tables [B*T, headDim/2] for the new tokens, on x's device</param>
+    /// <param name="cos">RoPE tables on x's device: [B*T, headDim/2] for the new tokens, or, with <paramref name="byPosition"/>,
+    /// [rows >= T, headDim/2] by position (the new tokens are at positions 0..T-1 of every row)</param>
     /// <param name="keyValid">[B, S] U8 validity of every key attention reads (growing cache: cached + new; preallocated: the prompt's, then the whole capacity's) on x's device, or null</param>
     /// <param name="cache">this layer's slot of the KV cache, extended in place; null when not caching</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? keyValid, KvCache? cache, int layerIndex)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? keyValid, KvCache? cache, int layerIndex, bool byPosition = false)
     {
         int b = x.Dim(0), t = x.Dim(1), hd = _c.HeadDim;
         var h = _inNorm.Forward(x);
@@ -39,8 +40,8 @@ public sealed class LlamaLayer
         var k = Ops.Reshape(_k.Forward(h), b, t, _c.NumKeyValueHeads, hd);
         var v = Ops.Reshape(_v.Forward(h), b, t, _c.NumKeyValueHeads, hd);
         // attention reads the projections' [B, T, H, D] layout itself: no permute copy either way
-        q = Ops.Rope(q, cos, sin);
-        k = Ops.Rope(k, cos, sin);
+        q = byPosition ? Ops.RopeByPosition(q, cos, sin) : Ops.Rope(q, cos, sin);
+        k = byPosition ? Ops.RopeByPosition(k, cos, sin) : Ops.Rope(k, cos, sin);
         // a preallocated cache hands back its full buffers after the prompt: every key is then in the past (or masked)
         bool causal = true;
         if (cache is not null)
@@ -82,6 +83,7 @@ public sealed class LlamaDecoder
     private readonly LlamaLayer[] _layers;
     private readonly RmsNormLayer _norm;
     private readonly float[] _invFreq;
+    private readonly RopePositionTables _ropeByPosition;
 
     /// <summary>Run each layer as a checkpointed block during training (less memory, one extra forward).</summary>
     public bool GradientCheckpointing { get; set; }
@@ -108,6 +110,7 @@ public sealed class LlamaDecoder
             };
         }
         _invFreq = inv;
+        _ropeByPosition = new RopePositionTables(inv);
     }
 
     /// <summary>
@@ -116,8 +119,10 @@ public sealed class LlamaDecoder
     /// </summary>
     public Tensor Forward(Tensor embeds, int[] positions, bool[]? keyValid, KvCache? cache = null, List<Tensor>? hiddenStates = null)
     {
-        // the op inputs every layer shares, placed on the device once per forward
-        var (cos, sin) = RopeTables.OnDevice(_invFreq, positions, embeds.Device);
+        // the op inputs every layer shares, placed on the device once per forward; on a GPU, positions 0..T-1 in every
+        // row (training, a prompt) read the decoder's tables made once there (nothing computed or uploaded per step)
+        bool byPosition = embeds.IsOnDevice && RopePositionTables.AreSequenceIndices(positions, embeds.Dim(1));
+        var (cos, sin) = byPosition ? _ropeByPosition.For(embeds.Dim(1), embeds.Device) : RopeTables.OnDevice(_invFreq, positions, embeds.Device);
         var mask = keyValid is null ? null : Ops.KeyMask(keyValid, embeds.Dim(0), keyValid.Length / embeds.Dim(0), embeds.Device);
         var h = embeds;
         for (int i = 0; i < _layers.Length; i++)
@@ -126,11 +131,15 @@ public sealed class LlamaDecoder
             var layer = _layers[i];
             int li = i;
             h = GradientCheckpointing && cache is null && Tape.IsRecording
-                ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, mask, null, li), h)
-                : layer.Forward(h, cos, sin, mask, cache, i);
+                ? CheckpointedBlock.Run(xs => layer.Forward(xs[0], cos, sin, mask, null, li, byPosition), h)
+                : layer.Forward(h, cos, sin, mask, cache, i, byPosition);
         }
         cache?.Advance(embeds.Dim(1));
-        if (!Tape.IsRecording) { cos.Dispose(); sin.Dispose(); mask?.Dispose(); }   // else the backward reads them
+        if (!Tape.IsRecording)   // else the backward reads them; the tables by position stay with the decoder
+        {
+            if (!byPosition) { cos.Dispose(); sin.Dispose(); }
+            mask?.Dispose();
+        }
         h = _norm.Forward(h);
         hiddenStates?.Add(h);
         return h;

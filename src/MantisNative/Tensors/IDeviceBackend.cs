@@ -11,7 +11,8 @@ public interface IDeviceBackend
     /// <summary>New memory, zeroed when <paramref name="zero"/> (false only when every byte gets written).</summary>
     IDeviceStorage Allocate(long bytes, bool zero);
 
-    /// <summary>Host to device; returns when the data is on the device.</summary>
+    /// <summary>Host to device: on return the host may reuse <paramref name="source"/>, and device work queued after the
+    /// call sees the data (the copy itself may still be under way: a small one is staged in page-locked memory).</summary>
     void Upload(ReadOnlySpan<byte> source, IDeviceStorage destination);
 
     /// <summary>Device to host; waits for the work queued before it.</summary>

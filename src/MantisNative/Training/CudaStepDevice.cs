@@ -12,7 +12,8 @@ namespace MantisNative.Training;
 /// reads two scalars (the loss sum and the squared norm) and nothing per tensor or per micro-batch. It must read them
 /// each step, because a non-finite step is skipped and not counted by the optimizer (as on the host).
 /// The next micro-batch's pixels are converted and copied from page-locked memory on a copy stream while the
-/// current step runs (<see cref="PinnedUploader"/>); ids and labels go with the model's own (small) uploads.
+/// current step runs (<see cref="PinnedUploader"/>); ids, targets and masks go with the model's own small uploads, which
+/// the page-locked staging ring queues without a host wait (<see cref="PinnedStagingRing"/>).
 /// </summary>
 internal sealed class CudaStepDevice : StepDevice
 {
@@ -101,7 +102,7 @@ internal sealed class CudaStepDevice : StepDevice
         return peak;
     }
 
-    public override (long Uploads, long Reads) TakeSyncCopies() => _be.Context.SyncCopies.Take();
+    public override (long Uploads, long Reads, long Staged) TakeSyncCopies() => _be.Context.SyncCopies.Take();
 
     public override void Dispose()
     {

@@ -50,8 +50,9 @@ internal abstract class StepDevice : IDisposable
     /// <summary>Peak device bytes in use since the last call (0 on the host), starting a new peak.</summary>
     public virtual long TakePeakBytes() => 0;
 
-    /// <summary>Synchronising host copies (uploads, reads) since the last call, starting new counts (0 on the host).</summary>
-    public virtual (long Uploads, long Reads) TakeSyncCopies() => (0, 0);
+    /// <summary>Synchronising host copies (uploads, reads) and uploads staged without a wait since the last call,
+    /// starting new counts (0 on the host).</summary>
+    public virtual (long Uploads, long Reads, long Staged) TakeSyncCopies() => (0, 0, 0);
 
     public virtual void Dispose() { }
 

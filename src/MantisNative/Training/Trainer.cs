@@ -79,7 +79,7 @@ public sealed class Trainer : IDisposable
         var waitClock = new Stopwatch(); // time blocked on the data loader: should stay near zero
         var phase = new Stopwatch();
         double forwardSecs = 0, backwardSecs = 0, optimizerSecs = 0;
-        long peakSinceLog = 0, plannedSinceLog = 0, syncUploads = 0, syncReads = 0;
+        long peakSinceLog = 0, plannedSinceLog = 0, syncUploads = 0, syncReads = 0, staged = 0;
         int stepsSinceLog = 0;
         _steps.TakePeakBytes();
         var outcome = TrainingOutcome.Completed;
@@ -143,8 +143,8 @@ public sealed class Trainer : IDisposable
             StepsThisRun = State.Step - startStep;
             State.Data = _steps.Position;
             peakSinceLog = Math.Max(peakSinceLog, _steps.TakePeakBytes());
-            var (uploads, reads) = _steps.TakeSyncCopies();
-            (syncUploads, syncReads, stepsSinceLog) = (syncUploads + uploads, syncReads + reads, stepsSinceLog + 1);
+            var (uploads, reads, stagedNow) = _steps.TakeSyncCopies();
+            (syncUploads, syncReads, staged, stepsSinceLog) = (syncUploads + uploads, syncReads + reads, staged + stagedNow, stepsSinceLog + 1);
             State.Losses.Add((State.Step, meanLoss));
             if (State.Losses.Count > 100_000) State.Losses.RemoveAt(0);
 
@@ -161,9 +161,10 @@ public sealed class Trainer : IDisposable
                     ForwardSeconds = forwardSecs, BackwardSeconds = backwardSecs, OptimizerSeconds = optimizerSecs,
                     PeakDeviceBytes = peakSinceLog, PlannedDeviceBytes = plannedSinceLog,
                     SyncUploadsPerStep = (double)syncUploads / stepsSinceLog, SyncReadsPerStep = (double)syncReads / stepsSinceLog,
+                    StagedUploadsPerStep = (double)staged / stepsSinceLog,
                 });
                 peakSinceLog = plannedSinceLog = 0;
-                syncUploads = syncReads = stepsSinceLog = 0;
+                syncUploads = syncReads = staged = stepsSinceLog = 0;
             }
             if (State.BadInARow >= _cfg.MaxBadStepsInARow) { outcome = TrainingOutcome.TooManyBadSteps; break; }
             if (_cfg.EvalSteps > 0 && State.Step % _cfg.EvalSteps == 0 && !last) Evaluate?.Invoke(State.Step);

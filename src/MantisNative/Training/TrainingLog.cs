@@ -20,4 +20,6 @@ public sealed record TrainingLog(
     /// since the previous log; 0 on the host): the contract is two reads (loss, gradient norm) and no uploads.</summary>
     public double SyncUploadsPerStep { get; init; }
     public double SyncReadsPerStep { get; init; }
+    /// <summary>Small uploads per optimizer step that went through the page-locked staging ring (no host wait).</summary>
+    public double StagedUploadsPerStep { get; init; }
 }

@@ -199,25 +199,34 @@ public class EmulatedTrainingTests
     /// <summary>
     /// DESIGN.md: no synchronising host copy inside a step. The trainer logs the synchronising copies of each
     /// optimizer step (DeviceBuffer's pageable copies, counted by the context); the contract allows two scalar reads
-    /// (the loss sum and the squared gradient norm) and nothing per micro-batch or per tensor. Uploads are counted
-    /// and printed: ids, labels, targets, RoPE tables and key masks still go up with a synchronous copy per forward
-    /// (see docs/gpu-training.md, "Synchronising copies"); the bound below is those, so a new one fails the test.
+    /// (the loss sum and the squared gradient norm) and nothing per micro-batch or per tensor, and no synchronising
+    /// upload at all: a step's ids, splice index, key mask and targets and the optimizer's and gradient norm's changed
+    /// table entries go through the page-locked staging ring, and RoPE reads the decoder's tables by position, made
+    /// once (docs/gpu-step.md, "Synchronising copies"). The staged uploads are counted too and held to the known
+    /// numbers, so a new per-step upload shows. The LoRA run's staged uploads (its dropout masks, one per module and
+    /// micro-batch) are printed, not held to a number; it keeps to the two reads (its first step used to read every
+    /// adapted base weight for a row norm only DoRA needs).
     /// </summary>
-    [Test]
-    public void ADeviceStepReadsTwoScalarsAndNothingElse()
+    [TestCase("dev")]
+    [TestCase("dev-ckpt")]
+    [TestCase("lora-dev")]
+    public void ADeviceStepReadsTwoScalarsAndUploadsNothingSynchronously(string run)
     {
-        foreach (var r in _runs.Metrics("dev"))
+        foreach (var r in _runs.Metrics(run))
         {
-            TestContext.Out.WriteLine($"step {r.Step}: {r.SyncReads} synchronising reads, {r.SyncUploads} synchronising uploads");
+            TestContext.Out.WriteLine($"{run} step {r.Step}: {r.SyncReads} synchronising reads, {r.SyncUploads} synchronising uploads, {r.StagedUploads} staged uploads");
+            Assert.That(r.SyncUploads, Is.EqualTo(0), $"step {r.Step}: synchronising uploads");
             Assert.That(r.SyncReads, Is.EqualTo(2), $"step {r.Step}: the loss sum and the gradient norm, nothing else");
-            Assert.That(r.SyncUploads, Is.GreaterThanOrEqualTo(0).And.LessThanOrEqualTo(KnownUploadsPerStep), $"step {r.Step}: uploads");
+            if (run == "lora-dev") continue;
+            Assert.That(r.StagedUploads, Is.EqualTo(KnownStagedUploadsPerStep + (r.Step == 1 ? 2 : 0)), $"step {r.Step}: staged uploads");
         }
     }
 
-    /// <summary>The synchronous uploads a step of the "dev" run still makes, measured on the emulator (2026-12-02): the
-    /// forward's ids, labels, loss targets, key masks and RoPE tables, and the optimizer's and gradient norm's
-    /// per-step size and pointer tables. Lower it as they move to the device; a new per-step upload fails here.</summary>
-    private const double KnownUploadsPerStep = 14;
+    /// <summary>The staged (asynchronous, page-locked) uploads of a step of the "dev" and "dev-ckpt" runs, measured on
+    /// the emulator (2026-12-02): the forward's ids, image-splice index, key mask and loss targets (4), the AdamW and
+    /// gradient-norm tables' gradient column (1 each); the first step also makes the RoPE tables by position (cos and
+    /// sin, 2). Before the staging ring these were 14 synchronising uploads per step (cos and sin included).</summary>
+    private const double KnownStagedUploadsPerStep = 6;
 
     [Test]
     public void LoraTrainsOnTheDeviceAndTracksTheCpuLoraRun()

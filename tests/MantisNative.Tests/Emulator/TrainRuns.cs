@@ -7,7 +7,7 @@ using NUnit.Framework;
 namespace MantisNative.Tests.Emulator;
 
 /// <summary>One logged step of a `mantis train` run (metrics.jsonl); device fields are 0 / NaN on the CPU.</summary>
-internal sealed record TrainRow(int Step, double Loss, double GradNorm, long Peak, long Planned, double SyncUploads = 0, double SyncReads = 0);
+internal sealed record TrainRow(int Step, double Loss, double GradNorm, long Peak, long Planned, double SyncUploads = 0, double SyncReads = 0, double StagedUploads = 0);
 
 /// <summary>
 /// Short `mantis train` runs in child processes (the emulated device needs its own process), shared by the emulated
@@ -77,7 +77,7 @@ internal sealed class TrainRuns : IDisposable
             long Get(string k) => r.TryGetProperty(k, out var v) ? v.GetInt64() : 0;
             double Num(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
             return new TrainRow(r.GetProperty("step").GetInt32(), r.GetProperty("loss").GetDouble(), r.GetProperty("grad_norm").GetDouble(),
-                Get("peak_device_bytes"), Get("planned_device_bytes"), Num("sync_uploads_per_step"), Num("sync_reads_per_step"));
+                Get("peak_device_bytes"), Get("planned_device_bytes"), Num("sync_uploads_per_step"), Num("sync_reads_per_step"), Num("staged_uploads_per_step"));
         }).ToList();
     }
 

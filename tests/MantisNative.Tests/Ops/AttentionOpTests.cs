@@ -111,6 +111,41 @@ public class AttentionOpTests(CpuIsa isa) : ForcedIsaFixture(isa)
         }, new[] { x }, new[] { new Shape(tokens, heads, dim) });
     }
 
+    /// <summary>The decoder's tables by position (made once, a row per position, shared by the batch) give the same bits
+    /// forward and backward as per-token tables of the positions 0..T-1 in every row: the device step reads them instead
+    /// of computing and uploading per-token tables (exact: the same table values, the same arithmetic).</summary>
+    [Test]
+    public void RopeByPositionEqualsPerTokenTablesBitForBit()
+    {
+        int batch = 3, seq = 7, heads = 2, dim = 8;
+        var inv = RopeTables.InverseFrequencies(dim, 10000);
+        var positions = Enumerable.Range(0, batch * seq).Select(i => i % seq).ToArray();
+        Assert.That(RopePositionTables.AreSequenceIndices(positions, seq), Is.True);
+        Assert.That(RopePositionTables.AreSequenceIndices(new[] { 0, 1, 2, 0, 1, 3 }, 3), Is.False);
+        using var byPosition = new RopePositionTables(inv);
+        var (bc, bs) = byPosition.For(seq, Device.Cpu);
+        Assert.That(byPosition.Rows, Is.EqualTo(RopePositionTables.MinRows), "at least MinRows, so short batches share one table");
+        var (cos, sin) = RopeTables.Tables(inv, positions);
+        var rng = new Rng(15);
+        var xv = RandomValues(rng, batch * seq * heads * dim);
+        var gv = RandomValues(rng, xv.Length);
+        float[] Run(Func<Tensor, Tensor> rope, out float[] grad)
+        {
+            var x = Tensor.FromArray(xv, batch, seq, heads, dim);
+            x.RequiresGrad = true;
+            var y = rope(x);
+            var out_ = y.ToArray();
+            Tape.Backward(y, Tensor.FromArray(gv, batch, seq, heads, dim));
+            grad = x.Grad!.ToArray();
+            return out_;
+        }
+        var want = Run(x => Autograd.Ops.Rope(x, cos, sin), out var wantGrad);
+        var got = Run(x => Autograd.Ops.RopeByPosition(x, bc, bs), out var gotGrad);
+        Assert.That(got, Is.EqualTo(want), "forward");
+        Assert.That(gotGrad, Is.EqualTo(wantGrad), "backward");
+        Assert.That(() => Autograd.Ops.RopeByPosition(Tensor.Zeros(new Shape(1, 300, heads, dim)), bc, bs), Throws.ArgumentException, "fewer rows than positions");
+    }
+
     [Test]
     public void Llama3ScalingKeepsHighFrequenciesAndDividesLowOnes()
     {

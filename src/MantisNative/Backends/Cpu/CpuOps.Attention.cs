@@ -35,16 +35,16 @@ internal sealed unsafe partial class CpuOps
         return (gq, gk, gv);
     }
 
-    public Tensor RopeForward(Tensor x, Tensor cos, Tensor sin) => RopeApply(x, cos, sin, transpose: false);
+    public Tensor RopeForward(Tensor x, Tensor cos, Tensor sin, int period) => RopeApply(x, cos, sin, period, transpose: false);
 
-    public Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin) => RopeApply(g, cos, sin, transpose: true);
+    public Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin, int period) => RopeApply(g, cos, sin, period, transpose: true);
 
-    private static Tensor RopeApply(Tensor x, Tensor cos, Tensor sin, bool transpose)
+    private static Tensor RopeApply(Tensor x, Tensor cos, Tensor sin, int period, bool transpose)
     {
         int dim = x.Dim(-1), heads = x.Dim(-2);
         int tokens = checked((int)(x.Numel / ((long)dim * heads)));
         var y = transpose ? Tensor.Zeros(x.Shape) : Tensor.Empty(x.Shape);
-        Rope.Apply(x.Data, y.Data, tokens, heads, dim, cos.Data, sin.Data, transpose);
+        Rope.Apply(x.Data, y.Data, tokens, heads, dim, cos.Data, sin.Data, period, transpose);
         return y;
     }
 }

@@ -95,7 +95,15 @@ internal sealed class CudaBackend : IComputeBackend, IDisposable
 
     private static DeviceBuffer Buf(IDeviceStorage s) => ((CudaStorage)s).Buffer;
 
-    public void Upload(ReadOnlySpan<byte> source, IDeviceStorage destination) => Buf(destination).CopyFrom(source);
+    /// <summary>Small uploads (a step's ids, masks, targets, tables) go through the page-locked ring and do not wait;
+    /// large ones (weights) are synchronous copies, counted by <see cref="CudaContext.SyncCopies"/>.</summary>
+    public void Upload(ReadOnlySpan<byte> source, IDeviceStorage destination)
+    {
+        var buffer = Buf(destination);
+        if (source.Length > buffer.Bytes) throw new ArgumentException($"{source.Length} bytes do not fit a {buffer.Bytes}-byte device buffer");
+        if (Context.Staging.TryUpload(source, buffer.Pointer)) Context.SyncCopies.Staged();
+        else buffer.CopyFrom(source);
+    }
 
     public void Download(IDeviceStorage source, Span<byte> destination) => Buf(source).CopyTo(destination);
 
@@ -148,6 +156,7 @@ internal sealed class CudaBackend : IComputeBackend, IDisposable
     public void Dispose()
     {
         DeviceBackends.Unregister(Device);
+        _ops?.Dispose();
         _gemm?.Dispose();
         Kernels.Dispose();
         Context.Dispose();

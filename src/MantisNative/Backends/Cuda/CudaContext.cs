@@ -18,12 +18,16 @@ internal sealed class CudaContext : IDisposable
     /// <summary>Synchronising host copies made through this context's buffers (see <see cref="SyncCopyCounter"/>).</summary>
     public SyncCopyCounter SyncCopies { get; } = new();
 
+    /// <summary>The page-locked ring small uploads go through without a host wait (see <see cref="PinnedStagingRing"/>).</summary>
+    public PinnedStagingRing Staging { get; }
+
     private CudaContext(CudaDeviceInfo device, PrimaryContextHandle context, CudaStream stream, IDeviceAllocator allocator)
     {
         Device = device;
         _context = context;
         Stream = stream;
         Allocator = allocator;
+        Staging = new PinnedStagingRing(this);
     }
 
     /// <summary>Opens device <paramref name="ordinal"/>; uses stream-ordered allocation where the device has memory
@@ -72,6 +76,7 @@ internal sealed class CudaContext : IDisposable
     {
         if (_context.IsClosed) return;
         try { Stream.Synchronize(); } catch (CudaException) { /* a failed kernel must not block teardown */ }
+        Staging.Dispose();
         Allocator.Dispose();
         Stream.Dispose();
         _context.Dispose();

@@ -4,6 +4,8 @@ namespace MantisNative.Backends.Cuda;
 
 // The global gradient norm with kernels/grad_norm.cu: per-tensor partial sums of squares (one launch per gradient
 // dtype, each writing its own rows of one partials buffer), then one block adds them in double in a fixed order.
+// The size and pointer tables stay on the device between steps (MultiTensorTables); nothing here waits: the caller
+// reads the one scalar.
 internal sealed partial class CudaOps
 {
     public Tensor GradSquaredNorm(IReadOnlyList<Tensor> grads)
@@ -20,19 +22,16 @@ internal sealed partial class CudaOps
         foreach (var group in ordered.GroupBy(g => g.DType))
         {
             var items = group.ToList();
-            using var sizes = DeviceBuffer.FromHost<long>(_be.Context, items.Select(g => g.Numel).ToArray());
-            using var ptrs = Pointers(items);
+            var t = Tables($"grad_norm/{group.Key}").Begin().Sizes(items).Pointers(items).Commit();
             string fn = group.Key == DType.F32 ? "grad_sumsq_partial_f32" : "grad_sumsq_partial_bf16";
             _be.Launch("grad_norm", fn, new Dim3(blocks, (uint)items.Count),
-                new KernelArgs().Ptr(sizes).Ptr(ptrs).Ptr(partials.DevicePointer + (ulong)row * blocks * 4));
-            _be.Synchronize();   // the pointer arrays are freed on return
+                new KernelArgs().Ptr(t[0]).Ptr(t[1]).Ptr(partials.DevicePointer + (ulong)row * blocks * 4));
             row += items.Count;
         }
         var total = EmptyF32(first, new Shape(1));
         using var norm = EmptyF32(first, new Shape(1));
         _be.Launch("grad_norm", "grad_norm_finalize", new Dim3(1), new KernelArgs()
             .Ptr(partials.DevicePointer).Int(ordered.Count).Int((int)blocks).Ptr(0UL).Ptr(total.DevicePointer).Ptr(norm.DevicePointer));
-        _be.Synchronize();
         return total;
     }
 }

@@ -2,15 +2,16 @@ using MantisNative.Tensors;
 
 namespace MantisNative.Backends.Cuda;
 
-// Rotary embedding (kernels/rope.cu). The op's tables are per token row, so the kernel runs as batch 1 with
-// null positions (position = row) over the F32 tables the caller placed on the device.
+// Rotary embedding (kernels/rope.cu). Token row t reads table row t % period, which is the kernel with null positions
+// (position = index within the sequence) run as batch tokens / period of sequences of length period: period = tokens
+// is a table row per token, period = the sequence length a decoder's device-resident table by position.
 internal sealed partial class CudaOps
 {
-    public Tensor RopeForward(Tensor x, Tensor cos, Tensor sin) => Rope("rope_forward", x, cos, sin);
+    public Tensor RopeForward(Tensor x, Tensor cos, Tensor sin, int period) => Rope("rope_forward", x, cos, sin, period);
 
-    public Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin) => Rope("rope_backward", g, cos, sin);
+    public Tensor RopeBackward(Tensor g, Tensor cos, Tensor sin, int period) => Rope("rope_backward", g, cos, sin, period);
 
-    private Tensor Rope(string function, Tensor x, Tensor cos, Tensor sin)
+    private Tensor Rope(string function, Tensor x, Tensor cos, Tensor sin, int period)
     {
         RequireBf16("Rope", x);
         Require("Rope", cos, DType.F32, "the cos table");
@@ -21,7 +22,7 @@ internal sealed partial class CudaOps
         long pairs = (long)tokens * heads * (dim / 2);
         if (pairs > 0)
             _be.Launch("rope", function, _be.Blocks(pairs),
-                new KernelArgs().Ptr(P(x)).Ptr(P(y)).Ptr(P(cos)).Ptr(P(sin)).Ptr(0UL).Int(1).Int(tokens).Int(heads).Int(dim));
+                new KernelArgs().Ptr(P(x)).Ptr(P(y)).Ptr(P(cos)).Ptr(P(sin)).Ptr(0UL).Int(tokens / period).Int(period).Int(heads).Int(dim));
         return y;
     }
 }

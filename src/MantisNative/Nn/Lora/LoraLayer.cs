@@ -51,14 +51,15 @@ public sealed class LoraLayer : IDisposable
     /// <summary>The adapted module's output for input x [..., in] (its weight, fp32 or frozen in any format, and its bias are the module's).</summary>
     public Tensor Forward(Tensor x, Linear module)
     {
-        _baseRowNorms2 ??= BaseRowNorms2(module);
+        // only DoRA's weight norm needs ‖W₀[o]‖² (a read of the whole base weight to the host on a GPU, once)
+        if (IsDora) _baseRowNorms2 ??= BaseRowNorms2(module);
         return Forward(x, module.BaseForward, module.Bias);
     }
 
     /// <summary>The same over a dense weight W₀ [out, in] (any device).</summary>
     public Tensor Forward(Tensor x, Tensor w, Tensor? bias)
     {
-        _baseRowNorms2 ??= DenseRowNorms2(w);
+        if (IsDora) _baseRowNorms2 ??= DenseRowNorms2(w);
         return Forward(x, (v, withBias) => Ops.Linear(v, w, withBias ? bias : null), bias);
     }
 
