@@ -104,8 +104,9 @@ public sealed class MantisModel : IDisposable
     /// Whether <see cref="ForwardLoss"/> splits a padded batch into length groups (<see cref="LengthGroups"/>), each
     /// padded only to its own longest row, and computes the LM head only on the rows that have a target (in
     /// instruction tuning ~1 position in 9 on the synthetic set). The loss and gradients are the padded batch's, to
-    /// summation order. Null, the default: on the CPU; off on a GPU for now, where each group costs its own uploads of
-    /// ids, masks and RoPE tables until those are staged asynchronously (issue 12), and padding is cheap.
+    /// summation order. Null, the default: on the CPU; off on a GPU for now: there each group's fused loss would read
+    /// its upstream gradient back to the host (only the root loss's seed is known to it, <see cref="Tape.KnownScalar"/>),
+    /// a synchronising read per group, and a padded position costs a GPU little.
     /// </summary>
     public bool? LengthGrouping { get; set; }
 
