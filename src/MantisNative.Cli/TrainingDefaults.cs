@@ -13,7 +13,7 @@ public static class TrainingDefaults
         OutputDir = "runs/mantis-tiny",
         LearningRate = 1e-3,
         PerDeviceTrainBatchSize = 32,
-        MaxSteps = 1800,
+        MaxSteps = 2000,
         WarmupRatio = 0.03,
         LrSchedulerType = LrSchedulerType.Cosine,
         WeightDecay = 0.0,
