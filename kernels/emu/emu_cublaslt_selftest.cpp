@@ -85,12 +85,7 @@ struct Gemm
 
 int main()
 {
-    void* ctx = nullptr;
-    int dev = 0;
-    cuInit(0);
-    cuDeviceGet(&dev, 0);
-    cuDevicePrimaryCtxRetain(&ctx, dev);
-    cuCtxSetCurrent(ctx);
+    selftest_primary_context();
     void* handle = nullptr;
     expect("cublasLtCreate", cublasLtCreate(&handle), 0);
 

@@ -56,12 +56,7 @@ extern "C" __global__ void too_much_static(float* p) { __shared__ float s[13000]
 // emulator must report at the copy's ordering point.
 static int pinned_reuse()
 {
-    void* ctx = nullptr;
-    int dev = 0;
-    cuInit(0);
-    cuDeviceGet(&dev, 0);
-    cuDevicePrimaryCtxRetain(&ctx, dev);
-    cuCtxSetCurrent(ctx);
+    selftest_primary_context();
     void *stream = nullptr, *done = nullptr, *pinned = nullptr;
     unsigned long long d = 0, d2 = 0;
     expect("cuStreamCreate", cuStreamCreate(&stream, 1), 0);

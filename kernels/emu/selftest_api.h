@@ -1,4 +1,4 @@
-// The exported C API of libmantis_emu.so as the self-tests call it (emu_selftest.cpp, emu_sm90_selftest.cpp):
+// The exported C API of libmantis_emu.so as the self-tests call it (emu_selftest.cpp, emu_sm90_selftest.cpp, emu_cublaslt_selftest.cpp):
 // the cuda.h / nvrtc.h signatures with plain types, since no CUDA header is installed where they are built.
 #pragma once
 #include <cstddef>
@@ -49,4 +49,17 @@ int cublasLtMatmulPreferenceDestroy(void*);
 int cublasLtMatmulAlgoGetHeuristic(void*, void*, void*, void*, void*, void*, void*, int, void*, int*);
 int cublasLtMatmul(void*, void*, const void*, unsigned long long, void*, unsigned long long, void*, const void*, unsigned long long, void*,
                    unsigned long long, void*, const void*, unsigned long long, size_t, void*);
+}
+
+// Device 0's primary context, made current: the setup every self-test case that needs no error checks of its own starts with.
+inline void* selftest_primary_context(int* device = nullptr)
+{
+    void* ctx = nullptr;
+    int dev = 0;
+    cuInit(0);
+    cuDeviceGet(&dev, 0);
+    cuDevicePrimaryCtxRetain(&ctx, dev);
+    cuCtxSetCurrent(ctx);
+    if (device) *device = dev;
+    return ctx;
 }

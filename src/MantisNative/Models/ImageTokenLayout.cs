@@ -75,6 +75,7 @@ public sealed class ImageTokenLayout
         }
         return new ImageTokenLayout(batch, len, outIds, outLabels, outValid, outFeat);
     }
+
     /// <summary>Each row's length without its right padding: one past its last valid position (0 for a row with none).</summary>
     public int[] UsedLengths()
     {
