@@ -180,8 +180,8 @@ public sealed class TrainingJob : IDisposable
         else if (!File.Exists(trainFile)) throw new MantisException($"{cfg.TrainData}: no training records found (expected a records file or a folder with train.jsonl)");
         var (records, report) = ReadRecords(trainFile, cfg);
         Status?.Invoke("training a byte-level BPE tokenizer on the training texts");
-        var corpus = records.SelectMany(r => r.Turns.Select(t => t.Content)).Concat(new[] { "user", "assistant", "system", "(image 1: <Image></Image>)" });
-        var tok = BpeTrainer.Train(corpus, merges: 300);
+        // the texts as the chat format will encode them, so the merges fit the wrappers and headers too
+        var tok = BpeTrainer.Train(ChatCorpus.TextRuns(records, cfg.SystemPrompt), merges: 300);
         int imageId = tok.TokenToId("<image>")!.Value, padId = tok.TokenToId("<|pad|>")!.Value;
         int bos = tok.TokenToId("<|begin_of_text|>")!.Value, eos = tok.TokenToId("<|eot_id|>")!.Value;
         var config = TinyModelConfig.Create(tok.VocabSize, imageId, padId, bos, eos);

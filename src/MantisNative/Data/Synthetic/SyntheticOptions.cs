@@ -14,9 +14,9 @@ public sealed class SyntheticOptions
 
     public void Validate()
     {
-        if (Train < 0) throw new MantisException($"make-data: --train must be 0 or more, got {Train}");
-        if (HeldOut < 0) throw new MantisException($"make-data: --heldout must be 0 or more, got {HeldOut}");
-        if (Train + HeldOut == 0) throw new MantisException("make-data: --train and --heldout are both 0: nothing to make");
+        if (Train < 0) throw new MantisException($"make-data: --train-examples must be 0 or more, got {Train}");
+        if (HeldOut < 0) throw new MantisException($"make-data: --heldout-examples must be 0 or more, got {HeldOut}");
+        if (Train + HeldOut == 0) throw new MantisException("make-data: --train-examples and --heldout-examples are both 0: nothing to make");
         if (ImageSize is < 16 or > 1024) throw new MantisException($"make-data: --image-size must be between 16 and 1024, got {ImageSize}");
     }
 }
