@@ -52,7 +52,7 @@ int cublasLtMatmul(void*, void*, const void*, unsigned long long, void*, unsigne
 }
 
 // Device 0's primary context, made current: the setup every self-test case that needs no error checks of its own starts with.
-inline void* selftest_primary_context(int* device = nullptr)
+inline void selftest_primary_context()
 {
     void* ctx = nullptr;
     int dev = 0;
@@ -60,6 +60,4 @@ inline void* selftest_primary_context(int* device = nullptr)
     cuDeviceGet(&dev, 0);
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
-    if (device) *device = dev;
-    return ctx;
 }

@@ -13,9 +13,9 @@ namespace MantisNative.Data.Chat;
 /// </summary>
 public static class ChatCorpus
 {
-    public static IEnumerable<string> TextRuns(IEnumerable<InstructRecord> records, string? systemPrompt = null, IReadOnlyList<string>? specialTokens = null)
+    public static IEnumerable<string> TextRuns(IEnumerable<InstructRecord> records, string? systemPrompt = null)
     {
-        var specials = (specialTokens ?? BpeTrainer.DefaultSpecialTokens).ToArray();
+        var specials = BpeTrainer.DefaultSpecialTokens;
         // rendering needs only the special tokens, so a tokenizer without merges stands in for the one being trained
         var format = new Llama3ChatFormat(BpeTrainer.Train(Array.Empty<string>(), 0, specials), new ChatFormatOptions
         {
